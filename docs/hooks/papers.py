@@ -1,0 +1,450 @@
+"""The papers catalog on the site, and `[@key]` citations in every page.
+
+Generated at build time from `papers/*.yaml` (see tools/papers.py):
+
+* `papers/index.md`: counts per section and per tag, how to cite, the BibTeX download;
+* `papers/<section>.md`: one sortable, filterable table per section; each paper's row has
+  the id `<key>`, so `papers/theory.md#ho2020denoising` is a stable link;
+* `papers/difflearn.bib`: the whole catalog as BibTeX.
+
+Citations: `[@key]`, `[@key, eq. 12]` or `[@key1; @key2]` in any page's markdown
+become "(Ho et al., 2020)" style links to the paper's row (relative, so they work
+at any page depth). Citations left in the rendered HTML (docstrings rendered by
+mkdocstrings, notebooks) are linked in a second pass. An unknown key is a warning,
+which fails `mkdocs build --strict`. Code blocks and inline code are left alone.
+
+Back-links: each row lists the pages that cite it ("Explained in") and the
+`difflearn` modules whose source cites it or that the record names ("Implemented
+in"), linked to their API page when one has a `::: difflearn.x` block.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import json
+import logging
+import posixpath
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
+from mkdocs.utils import get_relative_url
+
+log = logging.getLogger("mkdocs.hooks.papers")
+ROOT = Path(__file__).resolve().parents[2]
+OUT_DIR = "papers"  # docs-relative folder of the generated pages
+BIB_URI = f"{OUT_DIR}/difflearn.bib"
+ASSETS = ("assets/papers.css", "assets/papers.js")
+
+# `[@key]`, `[@key, locator]`, `[@a; @b]`; not a link text (`[@x](...)`) or a reference (`[@x]:`).
+CITE_RE = re.compile(r"\[(@[a-z][a-z0-9]*(?:[^\[\]\n]*))\](?![(\[:])")
+ITEM_RE = re.compile(r"^\s*@([a-z][a-z0-9]*)\s*(?:,\s*(.*?))?\s*$")
+FENCE_RE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[^\n]*\n.*?^\1\2[ \t]*$", re.M | re.S)
+INLINE_CODE_RE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
+HTML_CODE_RE = re.compile(r"<(pre|code)[\s>].*?</\1>", re.S)
+API_RE = re.compile(r"^:::\s*(difflearn(?:\.[A-Za-z_]\w*)*)", re.M)
+
+
+def _load_tools():
+    """tools/papers.py by path (the `tools` folder is not an installed package)."""
+    spec = importlib.util.spec_from_file_location("difflearn_tools_papers", ROOT / "tools" / "papers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+P = _load_tools()
+
+
+# --------------------------------------------------------------------------- citations
+
+
+def split_code(text: str, pattern: re.Pattern = FENCE_RE) -> list[tuple[bool, str]]:
+    """[(is_code, chunk)]: fenced blocks and inline code spans are code, the rest is prose."""
+    out: list[tuple[bool, str]] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        out += _split_inline(text[pos:m.start()]) if pattern is FENCE_RE else [(False, text[pos:m.start()])]
+        out.append((True, m.group(0)))
+        pos = m.end()
+    out += _split_inline(text[pos:]) if pattern is FENCE_RE else [(False, text[pos:])]
+    return [(code, chunk) for code, chunk in out if chunk]
+
+
+def _split_inline(text: str) -> list[tuple[bool, str]]:
+    out, pos = [], 0
+    for m in INLINE_CODE_RE.finditer(text):
+        out += [(False, text[pos:m.start()]), (True, m.group(0))]
+        pos = m.end()
+    return out + [(False, text[pos:])]
+
+
+def parse_citation(inner: str) -> list[tuple[str, str | None]] | None:
+    """'@a; @b, eq. 3' -> [('a', None), ('b', 'eq. 3')]; None when it is not a citation."""
+    items = []
+    for part in inner.split(";"):
+        m = ITEM_RE.match(part)
+        if not m:
+            return None
+        items.append((m.group(1), m.group(2) or None))
+    return items
+
+
+def cited_keys(text: str, markdown: bool = True) -> list[str]:
+    """Every key cited in `text` outside code (markdown fences/spans, or HTML <pre>/<code>)."""
+    keys = []
+    for is_code, chunk in split_code(text, FENCE_RE if markdown else HTML_CODE_RE):
+        if is_code:
+            continue
+        for m in CITE_RE.finditer(chunk):
+            keys += [key for key, _ in parse_citation(m.group(1)) or []]
+    return keys
+
+
+def replace_citations(text: str, render, where: str, markdown: bool = True) -> str:
+    """Replace each citation outside code by `render(items)`; warn on unknown keys.
+
+    `render` gets [(record, locator)] and returns the replacement text.
+    """
+    def sub(m: re.Match) -> str:
+        items = parse_citation(m.group(1))
+        if items is None:
+            return m.group(0)
+        unknown = [key for key, _ in items if key not in STATE["by_key"]]
+        if unknown:
+            for key in unknown:
+                log.warning("%s: unknown paper key %r in citation %s; add it to papers/*.yaml "
+                            "(python -m tools.papers key ...)", where, key, m.group(0))
+            return m.group(0)
+        return render([(STATE["by_key"][key], loc) for key, loc in items])
+
+    pieces = split_code(text, FENCE_RE if markdown else HTML_CODE_RE)
+    return "".join(chunk if is_code else CITE_RE.sub(sub, chunk) for is_code, chunk in pieces)
+
+
+def render_citation_md(items, page_src_uri: str) -> str:
+    """Markdown for one citation group, links relative to the citing page's source path."""
+    base = posixpath.dirname(page_src_uri) or "."
+    links = []
+    for rec, loc in items:
+        target = posixpath.relpath(f"{OUT_DIR}/{rec['section']}.md", base)
+        title = rec["title"].replace('"', "'")
+        label = STATE["labels"][rec["key"]]
+        links.append(f'[{label}]({target}#{rec["key"]} "{title}")' + (f", {loc}" if loc else ""))
+    return "(" + "; ".join(links) + ")"
+
+
+def render_citation_html(items, page_url: str) -> str:
+    links = []
+    for rec, loc in items:
+        href = get_relative_url(f"{STATE['section_url'][rec['section']]}#{rec['key']}", page_url)
+        label = html.escape(STATE["labels"][rec["key"]])
+        links.append(f'<a href="{html.escape(href)}" title="{html.escape(rec["title"])}">{label}</a>'
+                     + (f", {html.escape(loc)}" if loc else ""))
+    return "(" + "; ".join(links) + ")"
+
+
+# --------------------------------------------------------------------------- back-links
+
+
+def nav_titles(nav) -> dict[str, str]:
+    """src path -> title for the entries of mkdocs.yml's nav that name one."""
+    out: dict[str, str] = {}
+
+    def walk(item, title=None):
+        if isinstance(item, str):
+            if title and item.endswith((".md", ".ipynb", ".py")):
+                out[item] = title
+        elif isinstance(item, list):
+            for x in item:
+                walk(x)
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                walk(v, k)
+
+    walk(nav or [])
+    return out
+
+
+def page_title(text: str, src_uri: str, titles: dict[str, str]) -> str:
+    if src_uri in titles:
+        return titles[src_uri]
+    for is_code, chunk in split_code(text):
+        if not is_code and (m := re.search(r"^#\s+(.+?)\s*#*\s*$", chunk, re.M)):
+            return m.group(1)
+    return posixpath.splitext(posixpath.basename(src_uri))[0].replace("-", " ").capitalize()
+
+
+def notebook_text(text: str) -> str:
+    """Markdown cells of an .ipynb (citations live there)."""
+    try:
+        cells = json.loads(text).get("cells", [])
+    except ValueError:
+        return ""
+    return "\n\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "markdown")
+
+
+def scan_sources(files, config, records) -> tuple[dict, dict]:
+    """(explained_in, implemented_in): key -> [(title, url)] from pages and the package source."""
+    titles = nav_titles(config.nav)
+    explained: dict[str, dict[str, str]] = defaultdict(dict)
+    api_pages: dict[str, str] = {}
+    for f in files:
+        src = f.src_uri
+        if src.startswith((f"{OUT_DIR}/", "hooks/")) or not src.endswith((".md", ".ipynb", ".py")):
+            continue
+        if not (f.is_documentation_page() or src.endswith(".ipynb")):
+            continue
+        text = f.content_string
+        if src.endswith(".ipynb"):
+            text = notebook_text(text)
+        for module in API_RE.findall(text):
+            api_pages.setdefault(module, f.url)
+        title = page_title(text, src, titles)
+        for key in cited_keys(text):
+            explained[key][f.url] = title
+    implemented: dict[str, dict[str, str]] = defaultdict(dict)
+    repo = (config.repo_url or "").rstrip("/")
+
+    def module_link(module: str) -> str:
+        parts = module.split(".")
+        for n in range(len(parts), 0, -1):
+            if ".".join(parts[:n]) in api_pages:
+                return api_pages[".".join(parts[:n])]
+        path = P.module_path(module, ROOT)
+        rel = path.relative_to(ROOT).as_posix() if path else "src/difflearn"
+        return f"{repo}/blob/main/{rel}" if repo else ""
+
+    src_root = ROOT / "src"
+    for path in sorted((src_root / "difflearn").rglob("*.py")):
+        rel = path.relative_to(src_root).with_suffix("")
+        module = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        for key in set(re.findall(r"\[@([a-z][a-z0-9]*)", path.read_text(encoding="utf-8"))):
+            implemented[key][module] = module_link(module)
+    for rec in records:
+        for page in rec.get("pages") or []:
+            f = files.get_file_from_path(page)
+            if f is not None:
+                explained[rec["key"]][f.url] = page_title(f.content_string, page, titles)
+        for module in rec.get("modules") or []:
+            implemented[rec["key"]][module] = module_link(module)
+    return explained, implemented
+
+
+# --------------------------------------------------------------------------- page generation
+
+
+def _a(href: str, text: str, **attrs) -> str:
+    extra = "".join(f' {k.rstrip("_")}="{html.escape(v)}"' for k, v in attrs.items())
+    return f'<a href="{html.escape(href)}"{extra}>{text}</a>'
+
+
+def section_records(section: str, records: list[dict]) -> list[dict]:
+    """Records shown on a section page: those living there, then those listed there by `also_in`."""
+    home = [r for r in records if r["section"] == section]
+    return home + [r for r in records if section in (r.get("also_in") or [])]
+
+
+def row_html(rec: dict, taxonomy: dict, page_url: str, explained: dict, implemented: dict) -> str:
+    tags = taxonomy["tags"]
+    e = html.escape
+    title = _a(P.paper_url(rec), e(rec["title"]), class_="dl-paper-title")
+    site = []
+    pages = explained.get(rec["key"], {})
+    if pages:
+        ordered = sorted(pages.items(), key=lambda x: x[1])
+        links = ", ".join(_a(get_relative_url(url, page_url), e(t)) for url, t in ordered)
+        site.append(f"Explained in: {links}")
+    mods = implemented.get(rec["key"], {})
+    if mods:
+        site.append("Implemented in: " + ", ".join(
+            _a(url if url.startswith("http") else get_relative_url(url, page_url), f"<code>{e(m)}</code>")
+            if url else f"<code>{e(m)}</code>" for m, url in sorted(mods.items())))
+    note = f'<span class="dl-note">{e(rec["note"])}</span>' if rec.get("note") else ""
+    site_html = f'<span class="dl-site">{" · ".join(site)}</span>' if site else ""
+    links = []
+    if rec.get("arxiv"):
+        links.append(_a(f"https://arxiv.org/abs/{rec['arxiv']}", "arXiv"))
+    if rec.get("url"):
+        links.append(_a(rec["url"], "paper"))
+    if rec.get("code"):
+        links.append(_a(rec["code"], "code"))
+    tag_html = " ".join(f'<span class="dl-tag" data-tag="{e(t)}">{e(tags[t])}</span>' for t in rec["tags"])
+    search = " ".join([rec["key"], rec["title"], P.author_list(rec), rec["venue"], str(rec["year"]),
+                       rec.get("note") or "", " ".join(tags[t] for t in rec["tags"])]).lower()
+    return (
+        f'<tr id="{e(rec["key"])}" data-year="{rec["year"]}" data-venue="{e(rec["venue"])}" '
+        f'data-tags="{e(" ".join(rec["tags"]))}" data-search="{e(search)}">'
+        f'<td class="dl-paper">{title} <a class="dl-anchor" href="#{e(rec["key"])}" '
+        f'title="Link to this entry">¶</a><br><span class="dl-authors">{e(P.author_list(rec))}</span>'
+        f"{note}{site_html}</td>"
+        f'<td data-value="{rec["year"]}">{rec["year"]}</td><td>{e(rec["venue"])}</td>'
+        f'<td class="dl-tags">{tag_html}</td>'
+        f'<td class="dl-links">{" ".join(links)}<br><code class="dl-key">[@{e(rec["key"])}]</code></td></tr>'
+    )
+
+
+def filter_html(table_id: str, rows: list[dict], taxonomy: dict) -> str:
+    e = html.escape
+    years = sorted({r["year"] for r in rows}, reverse=True)
+    venues = sorted({r["venue"] for r in rows}, key=str.lower)
+    tag_ids = [t for t in taxonomy["tags"] if any(t in r["tags"] for r in rows)]
+
+    def select(cls: str, label: str, options: list[tuple[str, str]]) -> str:
+        opts = "".join(f'<option value="{e(v)}">{e(t)}</option>' for v, t in options)
+        return (f'<select class="{cls}" aria-label="{label}">'
+                f'<option value="">{label}: any</option>{opts}</select>')
+
+    return (
+        f'<div class="dl-papers-filter" data-table="{table_id}" hidden>'
+        '<input type="search" class="dl-filter-text" placeholder="Filter by title, author, key, note…" '
+        'aria-label="Filter papers">'
+        + select("dl-filter-year", "Year", [(str(y), str(y)) for y in years])
+        + select("dl-filter-venue", "Venue", [(v, v) for v in venues])
+        + select("dl-filter-tag", "Tag", [(t, taxonomy["tags"][t]) for t in tag_ids])
+        + '<button type="button" class="dl-filter-reset md-button">Reset</button>'
+        '<span class="dl-filter-count" aria-live="polite"></span></div>'
+    )
+
+
+def section_page(section: dict, records: list[dict], taxonomy: dict, page_url: str, bib_url: str,
+                 explained: dict, implemented: dict) -> str:
+    """Markdown (with one raw-HTML table) for a section page."""
+    rows = section_records(section["id"], records)
+    home = sum(r["section"] == section["id"] for r in records)
+    table_id = f"dl-papers-{section['id']}"
+    head = (
+        '<thead><tr><th data-sort="text" aria-sort="none">Paper</th>'
+        '<th data-sort="number" aria-sort="none">Year</th><th data-sort="text" aria-sort="none">Venue</th>'
+        "<th>Tags</th><th>Links · cite as</th></tr></thead>"
+    )
+    body = "\n".join(row_html(r, taxonomy, page_url, explained, implemented) for r in rows)
+    also = f" ({home} listed here, {len(rows) - home} shown from other sections)" if len(rows) > home else ""
+    return (
+        "---\nhide:\n  - toc\n---\n\n"  # the table needs the width; it has no headings anyway
+        f"# {section['title']}\n\n{section['description']}\n\n"
+        f"**{len(rows)} papers**{also}. Click a column header to sort; filter with the box below. "
+        f"Cite a paper in a page as `[@key]`. "
+        f"[Download the whole catalog as BibTeX]({posixpath.basename(BIB_URI)}).\n\n"
+        + filter_html(table_id, rows, taxonomy) + "\n\n"
+        f'<div class="dl-papers-wrap" markdown="0"><table class="dl-papers" id="{table_id}">{head}\n'
+        f"<tbody>\n{body}\n</tbody></table></div>\n"
+    )
+
+
+def index_page(records: list[dict], taxonomy: dict, explained: dict) -> str:
+    """Markdown for papers/index.md: counts per section and tag, citing, BibTeX."""
+    lines = [
+        "# Papers",
+        "",
+        "The reading list behind difflearn: every paper the notes and the code cite, and the papers of the "
+        "original reading list (surveys, theory, applications, compression and accelerated sampling). "
+        "The catalog is data (`papers/*.yaml` in the repository); these pages are generated from it at "
+        "build time.",
+        "",
+        f"**{len(records)} papers**, {sum(bool(r.get('arxiv')) for r in records)} with an arXiv id, "
+        f"{sum(bool(r.get('code')) for r in records)} with code, "
+        f"{sum(1 for r in records if explained.get(r['key']))} cited on this site.",
+        "",
+        "| Section | Papers | What is there |",
+        "| --- | ---: | --- |",
+    ]
+    for s in taxonomy["sections"]:
+        n = len(section_records(s["id"], records))
+        lines.append(f"| [{s['title']}]({s['id']}.md) | {n} | {s['description']} |")
+    lines += ["", "## Tags", "", "| Tag | Papers | Sections |", "| --- | ---: | --- |"]
+    for tag, label in taxonomy["tags"].items():
+        with_tag = [r for r in records if tag in r["tags"]]
+        if not with_tag:
+            continue
+        secs = [s for s in taxonomy["sections"]
+                if any(r in section_records(s["id"], records) for r in with_tag)]
+        where = ", ".join(f"[{s['title']}]({s['id']}.md?tag={tag})" for s in secs)
+        lines.append(f"| {label} | {len(with_tag)} | {where} |")
+    lines += [
+        "",
+        "## Cite and download",
+        "",
+        "In any page, write `[@key]` (or `[@key, eq. 12]`, or `[@key1; @key2]`); the build turns it into "
+        "a link to the paper's row, and the row links back to the page. A key is the first author's "
+        "family name, the year and the first title word that is not an article, in lower-case ASCII: "
+        "`ho2020denoising`. An unknown key fails the strict build.",
+        "",
+        f"[Download the catalog as BibTeX]({posixpath.basename(BIB_URI)}){{ .md-button }}",
+        "",
+        "To add a paper, see `papers/README.md` in the repository: one record, then "
+        "`python -m tools.papers check`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- MkDocs events
+
+STATE: dict = {}
+
+
+def on_config(config):
+    try:
+        taxonomy, records = P.load_catalog(ROOT / "papers")
+    except ValueError as exc:
+        raise PluginError(str(exc)) from exc
+    STATE.update(taxonomy=taxonomy, records=records, by_key={r["key"]: r for r in records},
+                 labels=P.cite_labels(records))
+    papers_dir = str(ROOT / "papers")
+    if papers_dir not in config.watch:  # `mkdocs serve` rebuilds when a record changes
+        config.watch.append(papers_dir)
+    css, js = ASSETS
+    if css not in [str(x) for x in config.extra_css]:
+        config.extra_css.append(css)
+    if js not in [str(x) for x in config.extra_javascript]:
+        config.extra_javascript.append(js)
+    return config
+
+
+def on_files(files, config):
+    taxonomy, records = STATE["taxonomy"], STATE["records"]
+    explained, implemented = scan_sources(files, config, records)
+    STATE.update(explained=explained, implemented=implemented, generated={})
+    bib = File.generated(config, BIB_URI, content=P.catalog_bibtex(records, taxonomy["venues"]))
+    files.append(bib)
+    index = File.generated(config, f"{OUT_DIR}/index.md", content="")
+    files.append(index)
+    STATE["section_url"] = {}
+    section_files = {}
+    for s in taxonomy["sections"]:
+        f = File.generated(config, f"{OUT_DIR}/{s['id']}.md", content="")
+        files.append(f)
+        section_files[s["id"]] = f
+        STATE["section_url"][s["id"]] = f.url
+    index.content_string = index_page(records, taxonomy, explained)
+    for s in taxonomy["sections"]:
+        f = section_files[s["id"]]
+        f.content_string = section_page(s, records, taxonomy, f.url, bib.url, explained, implemented)
+        STATE["generated"][f.src_uri] = s["id"]
+    STATE["generated"][index.src_uri] = None
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    src = page.file.src_uri
+    if src in STATE.get("generated", {}):
+        section = STATE["generated"][src]
+        repo = (config.repo_url or "").rstrip("/")
+        if repo:
+            target = f"papers/{section}.yaml" if section else "papers/README.md"
+            page.edit_url = f"{repo}/edit/main/{target}"
+        return markdown
+    if "[@" not in markdown:
+        return markdown
+    return replace_citations(markdown, lambda items: render_citation_md(items, src), src)
+
+
+def on_page_content(content, page, config, files):
+    if "[@" not in content or page.file.src_uri in STATE.get("generated", {}):
+        return content
+    return replace_citations(content, lambda items: render_citation_html(items, page.url),
+                             page.file.src_uri, markdown=False)

@@ -1,0 +1,1 @@
+"""Figure scripts of the site: one module per figure family (see tools/figures.py)."""

@@ -1,0 +1,17 @@
+"""FIXED: 'trailing' spacing starts at the last training step (Lin et al., 2024)."""
+import numpy as np
+import torch
+
+from difflearn import GaussianMixture, NoiseScheduleVP, beta_schedule, discrete_timesteps
+from difflearn.samplers import ddim
+
+ns = NoiseScheduleVP("discrete", betas=beta_schedule("cosine", 1000), dtype=torch.float64)
+gm = GaussianMixture([[3.0]], 1.0)
+steps = discrete_timesteps(1000, 10, spacing="trailing")           # 999, 899, ..., 99
+assert steps[0] == 999
+t = np.append((steps + 1) / 1000, 1 / 1000)                        # then down to the first step
+t = torch.tensor(t, dtype=torch.float64).clamp(max=ns.T)           # (the clipped table ends at T)
+x_T = torch.randn(20_000, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+x = ddim(gm.noise_fn(ns), x_T, ns, t, denoise_to_zero=True)
+print(f"start step {steps[0]}; sample mean {x.mean().item():.3f} (data: 3)")
+assert abs(x.mean().item() - 3) < 0.05

@@ -1,0 +1,96 @@
+r"""The sampler zoo: plain functions with one signature, and `sample`, the entry point.
+
+Every sampler is called as `sampler(model_fn, x, noise_schedule, timesteps, ...,
+callback=None, progress=False)`, where `model_fn(x, t)` returns the noise prediction at
+continuous time `t` (what `model_wrapper` returns) and `timesteps` holds N + 1
+decreasing times. `METHODS` lists them by name; the DPM-Solver family is delegated to
+`difflearn.dpm_solver.DPM_Solver`, the official-compatible class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+
+from ..timesteps import SKIP_TYPES, time_steps
+from .ddim import ddim, ddim_inversion
+from .ddpm import ddpm
+from .dpmpp_sde import sde_dpmpp_2m
+from .edm import euler, heun
+from .sde import euler_maruyama, predictor_corrector
+from .unipc import unipc
+
+
+class Method(NamedTuple):
+    fn: Callable
+    description: str
+
+
+def _dpm_solver(algorithm_type):
+    def run(model_fn, x, noise_schedule, timesteps, order=2, solver_method="multistep", **kw):
+        from ..dpm_solver import DPM_Solver  # imported lazily: the class lives in its own module
+        t = torch.as_tensor(timesteps, dtype=torch.float64)
+        solver = DPM_Solver(model_fn, noise_schedule, algorithm_type=algorithm_type)
+        return solver.sample(x, steps=len(t) - 1, t_start=float(t[0]), t_end=float(t[-1]), order=order,
+                             method=solver_method, **kw)
+    run.__name__ = algorithm_type.replace("+", "p")
+    run.__doc__ = f"DPM_Solver(algorithm_type={algorithm_type!r}).sample(...) on the grid's end points."
+    return run
+
+
+# --8<-- [start:methods]
+METHODS: dict[str, Method] = {
+    "ddpm": Method(ddpm, "DDPM ancestral sampling, variance='small' or 'large' (Ho et al., 2020)"),
+    "ddim": Method(ddim, "DDIM, deterministic for eta=0, DDPM-like for eta=1 (Song et al., 2021a)"),
+    "euler": Method(euler, "EDM Euler with optional churn; = DDIM without churn (Karras et al., 2022)"),
+    "heun": Method(heun, "Heun's 2nd-order method, 2 calls per step, optional churn (Karras et al., 2022)"),
+    "unipc": Method(unipc, "UniPC-p predictor + UniC corrector, bh1/bh2 (Zhao et al., 2023)"),
+    "euler_maruyama": Method(euler_maruyama, "Euler-Maruyama, reverse VP or VE SDE (Song et al., 2021b)"),
+    "pc": Method(predictor_corrector, "predictor-corrector with Langevin corrector (Song et al., 2021b)"),
+    "sde_dpmpp_2m": Method(sde_dpmpp_2m, "SDE-DPM-Solver++(2M), midpoint or heun (Lu et al., 2022b)"),
+    "dpmsolver": Method(_dpm_solver("dpmsolver"), "DPM-Solver, orders 1-3 (Lu et al., 2022a)"),
+    "dpmsolver++": Method(_dpm_solver("dpmsolver++"), "DPM-Solver++, orders 1-3 (Lu et al., 2022b)"),
+}
+# --8<-- [end:methods]
+
+
+def default_t_end(noise_schedule) -> float:
+    """1/N for a discrete schedule, 1e-3 for a continuous one (the official defaults)."""
+    return 1.0 / noise_schedule.total_N if noise_schedule.schedule == "discrete" else 1e-3
+
+
+# --8<-- [start:sample]
+def sample(model_fn, x_T, noise_schedule, method: str = "unipc", steps: int = 20,
+           skip_type: str = "time_uniform", t_start: float | None = None, t_end: float | None = None,
+           **kwargs):
+    """Sample with any method of `METHODS` on a `steps`-step grid from `t_start` to `t_end`.
+
+    `steps` counts grid steps, not model calls (Heun and PC call the model more than once per
+    step). `skip_type` is one of `time_uniform`, `logSNR`, `time_quadratic`, `karras`; the
+    remaining keyword arguments go to the sampler. For `dpmsolver` / `dpmsolver++` they go to
+    `DPM_Solver.sample`, whose own `method` argument is spelled `solver_method` here.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {tuple(METHODS)}, got {method!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    if skip_type not in SKIP_TYPES:
+        raise ValueError(f"skip_type must be one of {SKIP_TYPES}, got {skip_type!r}")
+    t_start = noise_schedule.T if t_start is None else t_start
+    t_end = default_t_end(noise_schedule) if t_end is None else t_end
+    if not t_end < t_start:
+        raise ValueError(f"t_end must be smaller than t_start, got t_end={t_end!r}, t_start={t_start!r}")
+    if method in ("dpmsolver", "dpmsolver++"):  # the official API builds its own grid
+        from ..dpm_solver import DPM_Solver
+        solver = DPM_Solver(model_fn, noise_schedule, algorithm_type=method)
+        kwargs["method"] = kwargs.pop("solver_method", "multistep")
+        return solver.sample(x_T, steps=steps, t_start=t_start, t_end=t_end, skip_type=skip_type, **kwargs)
+    timesteps = time_steps(noise_schedule, skip_type, t_start, t_end, steps, dtype=torch.float64)
+    return METHODS[method].fn(model_fn, x_T, noise_schedule, timesteps, **kwargs)
+# --8<-- [end:sample]
+
+
+__all__ = ["METHODS", "Method", "ddim", "ddim_inversion", "ddpm", "euler", "euler_maruyama", "heun",
+           "predictor_corrector", "sample", "sde_dpmpp_2m", "unipc"]

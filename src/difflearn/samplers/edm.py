@@ -1,0 +1,100 @@
+r"""Euler and Heun in the EDM formulation (Karras et al., 2022), with "churn".
+
+Karras et al. write every diffusion model as $x = x_0 + \tilde\sigma\,\varepsilon$. A VP model
+fits once we divide by $\alpha_t$: $\tilde x = x/\alpha_t$, $\tilde\sigma = \sigma_t/\alpha_t$
+$= e^{-\lambda_t}$, and the probability-flow ODE becomes (Karras et al., 2022, eq. 4 with
+$s(t) = 1$, $\sigma(t) = t$)
+
+$$\frac{d\tilde x}{d\tilde\sigma} = \frac{\tilde x - D(\tilde x; \tilde\sigma)}{\tilde\sigma}
+= \hat\varepsilon(\alpha_t \tilde x, t) .$$
+
+Euler's method on it is DDIM; Heun's method (Algorithm 1) adds a trapezoidal correction
+for second order at two model calls per step. "Churn" (Algorithm 2) first raises the
+noise level $\tilde\sigma_i \to \hat\sigma_i = (1 + \gamma_i)\tilde\sigma_i$ by adding fresh noise
+of variance $\hat\sigma_i^2 - \tilde\sigma_i^2$, with
+$\gamma_i = \min(S_\text{churn}/N, \sqrt2 - 1)$ for $\tilde\sigma_i \in [S_\text{tmin}, S_\text{tmax}]$
+and noise scaled by $S_\text{noise}$.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ._common import Runner, make_grid, noise_source
+
+
+# --8<-- [start:churn]
+def churn_levels(sigma_ve: np.ndarray, s_churn: float, s_tmin: float, s_tmax: float, n: int):
+    r"""$\hat\sigma_i = (1 + \gamma_i)\,\tilde\sigma_i$ for every step (Karras et al., 2022, Algorithm 2)."""
+    gamma = min(s_churn / n, math.sqrt(2.0) - 1.0)
+    s = sigma_ve[:-1]
+    return np.where((s >= s_tmin) & (s <= s_tmax), s * (1.0 + gamma), s)
+# --8<-- [end:churn]
+
+
+def _edm(model_fn, x, noise_schedule, timesteps, heun, s_churn, s_tmin, s_tmax, s_noise,
+         denoise_to_zero, generator, noise_sampler, callback, progress):
+    for name, v in (("s_churn", s_churn), ("s_noise", s_noise)):
+        if not v >= 0:
+            raise ValueError(f"{name} must be >= 0, got {v!r}")
+    grid = make_grid(noise_schedule, timesteps, x)
+    sig = grid.sigma_ve                                   # (N + 1,) sigma~ on the grid
+    sig_hat = churn_levels(sig, s_churn, s_tmin, s_tmax, grid.steps + int(denoise_to_zero))
+    churned = sig_hat > sig[:-1]
+    # time and alpha at the raised levels: computed once, in float64
+    t_hat = noise_schedule.inverse_lambda(-torch.log(torch.as_tensor(sig_hat, dtype=torch.float64)))
+    a_hat = np.exp(noise_schedule.marginal_log_mean_coeff(t_hat).numpy())
+    a_cur = np.where(churned, a_hat, grid.alpha[:-1]).tolist()
+    t_cur = torch.where(torch.as_tensor(churned), t_hat.to(grid.t_model.dtype), grid.t_model[:-1].cpu())
+    t_cur = t_cur.to(grid.t_model.device)
+    add_std = (s_noise * np.sqrt(np.clip(sig_hat**2 - sig[:-1] ** 2, 0, None))).tolist()
+    dsig = (sig[1:] - sig_hat).tolist()
+    alpha, sig_hat = grid.alpha.tolist(), sig_hat.tolist()
+    noise = noise_source(x, generator, noise_sampler)
+    run = Runner(model_fn, x, grid, callback, progress, "Heun" if heun else "Euler")
+    x = x / alpha[0]                                      # x~ = x / alpha
+    for i in run.range(grid.steps):
+        # --8<-- [start:edm_step]
+        if add_std[i] > 0:
+            x = x + add_std[i] * noise()                  # churn: sigma~_i -> sigma^_i
+        d = run.eps(a_cur[i] * x, i, t_cur[i])            # dx~/dsigma~ = eps
+        if callback is not None:
+            callback({"x_t": a_cur[i] * x, "t": t_cur[i], "i": i, "x0_pred": x - sig_hat[i] * d})
+        x_next = x + dsig[i] * d                          # Euler step
+        if heun:                                          # trapezoidal correction
+            d_next = run.eps(alpha[i + 1] * x_next, i + 1)
+            x_next = x + dsig[i] * 0.5 * (d + d_next)
+        x = x_next
+        # --8<-- [end:edm_step]
+    if denoise_to_zero:                                   # Euler step to sigma~ = 0: x~ - sigma~ eps
+        x = x - sig[-1] * run.eps(alpha[-1] * x, grid.steps)
+        return run.done(x)
+    return run.done(alpha[-1] * x)
+
+
+def euler(model_fn, x, noise_schedule, timesteps, s_churn: float = 0.0, s_tmin: float = 0.0,
+          s_tmax: float = float("inf"), s_noise: float = 1.0, denoise_to_zero: bool = False,
+          generator=None, noise_sampler=None, callback=None, progress: bool = False):
+    r"""Euler's method for $d\tilde x/d\tilde\sigma = \hat\varepsilon$ (EDM Algorithm 2 with first order).
+
+    N steps, N model calls. Without churn this is DDIM. `denoise_to_zero` adds the final
+    step to $\tilde\sigma = 0$ (k-diffusion's and diffusers' last sigma), which returns
+    $\hat x_0$. Other arguments as in `ddim`; `x` and the result are VP-scaled.
+    """
+    return _edm(model_fn, x, noise_schedule, timesteps, False, s_churn, s_tmin, s_tmax, s_noise,
+                denoise_to_zero, generator, noise_sampler, callback, progress)
+
+
+def heun(model_fn, x, noise_schedule, timesteps, s_churn: float = 0.0, s_tmin: float = 0.0,
+         s_tmax: float = float("inf"), s_noise: float = 1.0, denoise_to_zero: bool = False,
+         generator=None, noise_sampler=None, callback=None, progress: bool = False):
+    r"""Heun's second-order method (Karras et al., 2022, Algorithms 1 and 2).
+
+    N steps, 2N model calls (2N - 1 + 1 with `denoise_to_zero`, whose last step is an
+    Euler step to $\tilde\sigma = 0$, as in EDM where $\sigma_{i+1} = 0$).
+    """
+    return _edm(model_fn, x, noise_schedule, timesteps, True, s_churn, s_tmin, s_tmax, s_noise,
+                denoise_to_zero, generator, noise_sampler, callback, progress)

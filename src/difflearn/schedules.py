@@ -1,0 +1,212 @@
+r"""Noise schedules of the variance-preserving (VP) forward process.
+
+The forward process keeps a fraction $\alpha_t$ of the data and adds Gaussian
+noise of standard deviation $\sigma_t$:
+
+$$x_t = \alpha_t x_0 + \sigma_t \varepsilon, \qquad \varepsilon \sim \mathcal N(0, I),
+\qquad \alpha_t^2 + \sigma_t^2 = 1 .$$
+
+Everything a sampler needs follows from $\log\alpha_t$: the noise level
+$\sigma_t = \sqrt{1 - \alpha_t^2}$ and the half log-SNR
+$\lambda_t = \log(\alpha_t / \sigma_t)$.
+
+`NoiseScheduleVP` has the names and semantics of the class of the same name in
+the official DPM-Solver code (Lu et al., 2022), so code written for it runs
+unchanged. The named beta schedules and time grids live in
+`difflearn.betas` and `difflearn.timesteps`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .betas import (  # noqa: F401  (re-exported: the schedule helpers live beside the class)
+    alphas_cumprod_from_betas,
+    beta_schedule,
+    betas_from_alphas_cumprod,
+    check_alphas_cumprod,
+    check_betas,
+    log_snr,
+    rescale_zero_terminal_snr,
+    snr,
+)
+from .timesteps import discrete_timesteps, time_steps  # noqa: F401
+
+SCHEDULES = ("discrete", "linear", "cosine")
+
+
+# --8<-- [start:interpolate]
+def interpolate(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Tensor:
+    """Piecewise-linear interpolation of the points `(xp, fp)` at `x`.
+
+    `xp` must be increasing. Outside `[xp[0], xp[-1]]` the first or last
+    segment is extended linearly (this matters for the discrete schedule,
+    whose grid starts at `t = 1/N`, not at `t = 0`).
+    """
+    # index of the segment [xp[k], xp[k+1]] that holds each x
+    k = torch.searchsorted(xp, x.contiguous()).clamp(1, len(xp) - 1) - 1
+    x0, x1, f0, f1 = xp[k], xp[k + 1], fp[k], fp[k + 1]
+    return f0 + (x - x0) * (f1 - f0) / (x1 - x0)
+# --8<-- [end:interpolate]
+
+
+class NoiseScheduleVP:
+    r"""A VP noise schedule, queried in continuous time $t \in [\epsilon, T]$.
+
+    Args:
+        schedule: `'discrete'` (a DDPM-style table of $\bar\alpha_n$),
+            `'linear'` (the continuous linear-$\beta$ VP SDE of Song et al.,
+            2021) or `'cosine'` (Nichol & Dhariwal, 2021).
+        betas: for `'discrete'`, the $\beta_n$ of the N training steps.
+        alphas_cumprod: for `'discrete'`, $\bar\alpha_n = \prod_{i\le n}(1-\beta_i)$
+            instead of `betas`.
+        continuous_beta_0: $\beta_0$ of the linear schedule
+            $\beta(t) = \beta_0 + t(\beta_1 - \beta_0)$.
+        continuous_beta_1: $\beta_1$ of the linear schedule.
+        dtype: dtype of the stored discrete table.
+
+    Discrete step $n \in \{0, \dots, N-1\}$ sits at continuous time
+    $t_n = (n + 1) / N$, and $\log\alpha_t$ is interpolated linearly in $t$
+    between grid points, exactly as in the official DPM-Solver code.
+    """
+
+    def __init__(
+        self,
+        schedule: str = "discrete",
+        betas: torch.Tensor | None = None,
+        alphas_cumprod: torch.Tensor | None = None,
+        continuous_beta_0: float = 0.1,
+        continuous_beta_1: float = 20.0,
+        dtype: torch.dtype = torch.float32,
+    ):
+        if schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+        self.schedule = schedule
+        # --8<-- [start:discrete_table]
+        if schedule == "discrete":
+            if betas is not None:
+                betas = check_betas(torch.as_tensor(betas))
+                log_alphas = 0.5 * torch.log(1 - betas).cumsum(dim=0)
+            elif alphas_cumprod is not None:
+                alphas_cumprod = check_alphas_cumprod(torch.as_tensor(alphas_cumprod))
+                log_alphas = 0.5 * torch.log(alphas_cumprod)
+            else:
+                raise ValueError("schedule='discrete' needs betas or alphas_cumprod, got neither")
+            self.T = 1.0
+            self.log_alpha_array = self.numerical_clip_alpha(log_alphas).reshape((1, -1)).to(dtype=dtype)
+            self.total_N = self.log_alpha_array.shape[1]
+            # t_n = (n + 1) / N: the first training step is t = 1/N, not 0
+            self.t_array = torch.linspace(0.0, 1.0, self.total_N + 1)[1:].reshape((1, -1)).to(dtype=dtype)
+        # --8<-- [end:discrete_table]
+        else:
+            if continuous_beta_0 <= 0 or continuous_beta_1 <= continuous_beta_0:
+                raise ValueError(
+                    "continuous betas must satisfy 0 < continuous_beta_0 < continuous_beta_1, "
+                    f"got {continuous_beta_0!r}, {continuous_beta_1!r}"
+                )
+            self.total_N = 1000
+            self.beta_0 = float(continuous_beta_0)
+            self.beta_1 = float(continuous_beta_1)
+            self.cosine_s = 0.008
+            self.cosine_beta_max = 999.0
+            self.cosine_t_max = (
+                math.atan(self.cosine_beta_max * (1.0 + self.cosine_s) / math.pi)
+                * 2.0 * (1.0 + self.cosine_s) / math.pi - self.cosine_s
+            )
+            self.cosine_log_alpha_0 = math.log(math.cos(self.cosine_s / (1.0 + self.cosine_s) * math.pi / 2.0))
+            # at t = 1 the cosine schedule has alpha = 0 and lambda = -inf: stop a little earlier
+            self.T = 0.9946 if schedule == "cosine" else 1.0
+
+    # --8<-- [start:numerical_clip_alpha]
+    @staticmethod
+    def numerical_clip_alpha(log_alphas: torch.Tensor, clipped_lambda: float = -5.1) -> torch.Tensor:
+        r"""Drop the last training steps whose $\lambda$ is below `clipped_lambda`.
+
+        Schedules such as the cosine one reach $\lambda \approx -10$ at the last
+        step, where $\sigma_t \approx 1$ and $\log\sigma_t$ loses all precision; the
+        official DPM-Solver code keeps only the steps with $\lambda \ge -5.1$ (and so
+        do we, to stay identical). Linear-beta DDPM schedules end at
+        $\lambda \approx -5.06$ and are not touched.
+        """
+        log_sigmas = 0.5 * torch.log(1.0 - torch.exp(2.0 * log_alphas))
+        lambdas = log_alphas - log_sigmas
+        idx = int(torch.searchsorted(torch.flip(lambdas, [0]), clipped_lambda))
+        return log_alphas[:-idx] if idx > 0 else log_alphas
+    # --8<-- [end:numerical_clip_alpha]
+
+    def __repr__(self) -> str:
+        return f"NoiseScheduleVP(schedule={self.schedule!r}, total_N={self.total_N}, T={self.T})"
+
+    # --8<-- [start:marginal_log_mean_coeff]
+    def marginal_log_mean_coeff(self, t: torch.Tensor) -> torch.Tensor:
+        r"""$\log\alpha_t$, the log of the mean coefficient of $q(x_t \mid x_0)$."""
+        if self.schedule == "discrete":
+            xp = self.t_array.reshape(-1).to(t.device)
+            fp = self.log_alpha_array.reshape(-1).to(t.device)
+            return interpolate(t.reshape(-1), xp.to(t.dtype), fp.to(t.dtype))
+        if self.schedule == "linear":
+            # log alpha_t = -1/2 int_0^t beta(s) ds  with  beta(s) = beta_0 + s (beta_1 - beta_0)
+            return -0.25 * t**2 * (self.beta_1 - self.beta_0) - 0.5 * t * self.beta_0
+        # cosine: alpha_t = f(t) / f(0),  f(t) = cos((t + s) / (1 + s) * pi / 2)
+        log_f = torch.log(torch.cos((t + self.cosine_s) / (1.0 + self.cosine_s) * math.pi / 2.0))
+        return log_f - self.cosine_log_alpha_0
+    # --8<-- [end:marginal_log_mean_coeff]
+
+    # --8<-- [start:marginals]
+    def marginal_alpha(self, t: torch.Tensor) -> torch.Tensor:
+        r"""$\alpha_t$."""
+        return torch.exp(self.marginal_log_mean_coeff(t))
+
+    def marginal_std(self, t: torch.Tensor) -> torch.Tensor:
+        r"""$\sigma_t = \sqrt{1 - \alpha_t^2}$."""
+        return torch.sqrt(1.0 - torch.exp(2.0 * self.marginal_log_mean_coeff(t)))
+
+    def marginal_lambda(self, t: torch.Tensor) -> torch.Tensor:
+        r"""$\lambda_t = \log\alpha_t - \log\sigma_t$, half the log signal-to-noise ratio."""
+        log_mean_coeff = self.marginal_log_mean_coeff(t)
+        log_std = 0.5 * torch.log(1.0 - torch.exp(2.0 * log_mean_coeff))
+        return log_mean_coeff - log_std
+    # --8<-- [end:marginals]
+
+    # --8<-- [start:inverse_lambda]
+    def inverse_lambda(self, lamb: torch.Tensor) -> torch.Tensor:
+        r"""The time $t$ with $\lambda_t$ = `lamb` (the inverse of `marginal_lambda`).
+
+        From $\lambda$ we get $\log\alpha = -\tfrac12\log(1 + e^{-2\lambda})$, then invert
+        $\log\alpha_t$: a quadratic for the linear schedule, an arccos for the
+        cosine one, and the interpolation table read backwards for discrete.
+        """
+        zero = torch.zeros((1,), dtype=lamb.dtype, device=lamb.device)
+        if self.schedule == "linear":
+            # solve  (b1 - b0)/4 t^2 + b0/2 t + log alpha = 0  in a cancellation-free form
+            tmp = 2.0 * (self.beta_1 - self.beta_0) * torch.logaddexp(-2.0 * lamb, zero)
+            delta = self.beta_0**2 + tmp
+            return tmp / (torch.sqrt(delta) + self.beta_0) / (self.beta_1 - self.beta_0)
+        log_alpha = -0.5 * torch.logaddexp(zero, -2.0 * lamb)
+        if self.schedule == "discrete":
+            xp = torch.flip(self.log_alpha_array.reshape(-1), [0]).to(lamb.device, lamb.dtype)
+            fp = torch.flip(self.t_array.reshape(-1), [0]).to(lamb.device, lamb.dtype)
+            return interpolate(log_alpha.reshape(-1), xp, fp)
+        arg = torch.exp(log_alpha + self.cosine_log_alpha_0)
+        return torch.arccos(arg) * 2.0 * (1.0 + self.cosine_s) / math.pi - self.cosine_s
+    # --8<-- [end:inverse_lambda]
+
+    def check_t(self, t: torch.Tensor, eps: float = 0.0, name: str = "t") -> torch.Tensor:
+        """Raise a ValueError if any time in `t` lies outside `[eps, T]`."""
+        t = torch.as_tensor(t)
+        if t.numel() and (bool((t < eps).any()) or bool((t > self.T).any())):
+            raise ValueError(
+                f"{name} must lie in [{eps}, {self.T}] for this {self.schedule} schedule, "
+                f"got values in [{float(t.min())}, {float(t.max())}]"
+            )
+        return t
+
+    def sigma_to_t(self, sigma_ve: torch.Tensor) -> torch.Tensor:
+        r"""The time whose VE noise level $\sigma_t/\alpha_t = e^{-\lambda_t}$ is `sigma_ve`."""
+        return self.inverse_lambda(-torch.log(sigma_ve))
+
+    def edm_sigma(self, t: torch.Tensor) -> torch.Tensor:
+        r"""The VE (EDM) noise level $\sigma_t/\alpha_t = e^{-\lambda_t}$ at time $t$."""
+        return torch.exp(-self.marginal_lambda(t))

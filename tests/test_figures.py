@@ -1,0 +1,74 @@
+"""Figures: none is stale, every placed figure exists, every script renders in quick mode."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import figures as fig_tool  # noqa: E402  (tools/figures.py)
+
+FAMILIES = fig_tool.families()
+MARKER = re.compile(r"<!--\s*figure:\s*([a-z][-_0-9a-z]*)\s*-->")
+
+
+def placed_figures() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for path in (ROOT / "docs").rglob("*"):
+        if path.suffix in {".md", ".py", ".ipynb"} and "hooks" not in path.parts:
+            for name in MARKER.findall(path.read_text(encoding="utf-8")):
+                out.setdefault(name, []).append(str(path.relative_to(ROOT)))
+    return out
+
+
+def test_no_committed_figure_is_stale():
+    stale = {f: why for f in FAMILIES if (why := fig_tool.stale(f))}
+    assert not stale, f"stale figures (run `python tools/figures.py`): {stale}"
+
+
+def test_provenance_records_are_complete():
+    for family in FAMILIES:
+        rec = fig_tool.record(family)
+        assert rec is not None, family
+        for key in ["hash", "commit", "device", "torch", "seed", "seconds", "figures"]:
+            assert key in rec, (family, key)
+        for name, meta in rec["figures"].items():
+            assert len(meta["alt"]) >= 30, f"{name}: alt text too short to describe the figure"
+            assert meta["caption"], name
+            assert (fig_tool.FIG_OUT / meta["file"]).exists(), name
+
+
+def test_every_placed_figure_exists_and_every_figure_is_placed():
+    declared = {n for f in FAMILIES for n in fig_tool.static_info(f)["FIGURES"]}
+    placed = placed_figures()
+    assert not set(placed) - declared, f"pages place unknown figures: {sorted(set(placed) - declared)}"
+    assert not declared - set(placed), f"figures placed on no page: {sorted(declared - set(placed))}"
+
+
+def test_no_orphan_images():
+    declared = {n for f in FAMILIES for n in fig_tool.static_info(f)["FIGURES"]}
+    files = {p.stem for p in fig_tool.FIG_OUT.glob("*.png")}
+    assert files <= declared, f"images with no figure script: {sorted(files - declared)}"
+    records = {p.stem for p in fig_tool.FIG_OUT.glob("*.json")}
+    assert records <= set(FAMILIES), sorted(records - set(FAMILIES))
+    for p in fig_tool.FIG_OUT.glob("*.json"):
+        json.loads(p.read_text())
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_quick_render(family, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "tools/figures.py", "--quick", "--only", family, "--out", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    rec = json.loads((tmp_path / f"{family}.json").read_text())
+    assert rec["quick"] is True
+    for meta in rec["figures"].values():
+        assert (tmp_path / meta["file"]).stat().st_size > 1000
