@@ -11,7 +11,7 @@ TORCH_SPEC ?= torch==2.13.0
 KATEX_VERSION ?= 0.19.1
 KATEX_DIR := $(VENV)/node/node_modules/katex
 HOST ?= 127.0.0.1:8000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: serve test build figures figures-quick lint bench browser-deps clean help
 .DEFAULT_GOAL := help

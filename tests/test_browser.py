@@ -96,7 +96,9 @@ def test_every_page_in_chromium(built_site, server, browser):
     events: list[str] = []
     page.on("console", lambda m: events.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: events.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: events.append(f"failed request: {r.url} ({r.failure})"))
+    # ERR_ABORTED is a load cancelled by the next navigation, not a failure of the site
+    page.on("requestfailed", lambda r: None if "ERR_ABORTED" in (r.failure or "") else events.append(f"failed request: {r.url} ({r.failure})"))
+    page.on("response", lambda r: events.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else events.append(f"non-local request: {r.url}"))
     for url in urls:
         events.clear()

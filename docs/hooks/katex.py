@@ -74,8 +74,27 @@ def _clean_toc(items) -> None:
         _clean_toc(item.children)
 
 
+# notebook pages (mkdocs-jupyter): nbconvert leaves $...$ and $$...$$ in markdown cells as text
+NB_MARKDOWN = re.compile(r'(<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown[^>]*>)(.*?)(</div>)', re.S)
+NB_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+NB_INLINE = re.compile(r"(?<![\\$])\$(?=\S)([^$\n]+?)(?<=\S)\$(?!\$)")
+
+
+def notebook_math(content: str) -> str:
+    """Rewrite math in notebook markdown cells into arithmatex's form, which `on_page_content` typesets."""
+    def cell(m: re.Match) -> str:
+        body = NB_DISPLAY.sub(lambda d: f'<div class="arithmatex">\\[{d.group(1)}\\]</div>', m.group(2))
+        body = NB_INLINE.sub(lambda i: f'<span class="arithmatex">\\({i.group(1)}\\)</span>', body)
+        return m.group(1) + body + m.group(3)
+
+    return NB_MARKDOWN.sub(cell, content)
+
+
 def on_page_content(content: str, page, config, files) -> str:
     _clean_toc(page.toc)
+    if "jupyter-wrapper" in content:  # a notebook page
+        content = notebook_math(content)
+
     def replace(m: re.Match) -> str:
         display = m.group("display") is not None
         tex = html.unescape(m.group("display") if display else m.group("inline"))

@@ -9,8 +9,8 @@ ns = NoiseScheduleVP("discrete", betas=beta_schedule("cosine", 1000), dtype=torc
 gm = GaussianMixture([[3.0]], 1.0)
 steps = discrete_timesteps(1000, 10, spacing="trailing")           # 999, 899, ..., 99
 assert steps[0] == 999
-t = np.append((steps + 1) / 1000, 1 / 1000)                        # then down to the first step
-t = torch.tensor(t, dtype=torch.float64).clamp(max=ns.T)           # (the clipped table ends at T)
+n = np.minimum(steps, ns.total_N - 1)                              # the clipped table ends at step 995
+t = torch.tensor(np.append(n + 1, 1) / ns.total_N, dtype=torch.float64)   # t_n = (n + 1) / N, then 1/N
 x_T = torch.randn(20_000, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 x = ddim(gm.noise_fn(ns), x_T, ns, t, denoise_to_zero=True)
 print(f"start step {steps[0]}; sample mean {x.mean().item():.3f} (data: 3)")

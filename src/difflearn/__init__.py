@@ -12,9 +12,9 @@ from .betas import (
 )
 from .dpm_solver import DPM_Solver, DPMSolver, model_wrapper
 from .models import EncoderUNetModel, SuperResModel, UNetModel, create_model, load_checkpoint
+from .samplers import METHODS, sample
 from .schedules import NoiseScheduleVP
 from .timesteps import discrete_timesteps, time_steps
-from .samplers import METHODS, sample
 from .toy import GaussianMixture, checkerboard, mixture_2d, moons, swiss_roll
 
 __all__ = [
