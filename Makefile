@@ -11,7 +11,7 @@ TORCH_SPEC ?= torch==2.13.0
 KATEX_VERSION ?= 0.19.1
 KATEX_DIR := $(VENV)/node/node_modules/katex
 HOST ?= 127.0.0.1:8000
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+PYTEST_ARGS ?=
 
 .PHONY: serve test build figures figures-quick lint bench browser-deps clean help
 .DEFAULT_GOAL := help
@@ -66,7 +66,8 @@ lint: $(VENV)/.test
 
 test: $(VENV)/.test browser-deps
 	$(PY) -m ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -m "not site" $(PYTEST_ARGS)
+	$(PY) -m pytest -m site $(PYTEST_ARGS)
 
 bench: $(VENV)/.test
 	$(PY) benchmarks/solvers.py

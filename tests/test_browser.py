@@ -102,7 +102,7 @@ def test_every_page_in_chromium(built_site, server, browser):
     page.on("request", lambda r: None if r.url.startswith((server, "data:", "blob:")) else events.append(f"non-local request: {r.url}"))
     for url in urls:
         events.clear()
-        page.goto(server + url, wait_until="networkidle")
+        page.goto(server + url, wait_until="load")
         page.wait_for_function("() => [...document.images].every(i => i.complete)")
         info = page.evaluate(CHECK_JS)
         if info["brokenImages"]:

@@ -16,7 +16,7 @@ import math
 import pytest
 import torch
 
-from difflearn import DPM_Solver, DPMSolver, GaussianMixture, NoiseScheduleVP, model_wrapper, time_steps
+from difflearn import DPM_Solver, DPMSolver, GaussianMixture, NoiseScheduleVP, model_wrapper, sample, time_steps
 from difflearn.samplers import ddim
 
 diffusers = pytest.importorskip("diffusers")
@@ -165,6 +165,39 @@ def test_edge_cases_match_diffusers(cls, method, order, steps, lower_order_final
     # one step from alpha ~ 0.006 amplifies their float32 coefficients by 1 / alpha: a looser
     # bound for 1-2 steps (a wrong order or grid would be off by O(1) here)
     assert rel(xo, xd) < (REL if steps > 2 else 5e-4)
+
+
+# a grid of no skip type: 16 irregular integer timesteps (16 >= 15, so neither side lowers the order)
+IRREGULAR_TAUS = [999, 950, 880, 800, 700, 620, 500, 430, 350, 300, 240, 180, 120, 80, 40, 15]
+
+
+@pytest.mark.parametrize("algorithm_type", ["dpmsolver++", "dpmsolver"])
+@pytest.mark.parametrize("order", [2, 3])
+def test_custom_grid_matches_diffusers_custom_timesteps(algorithm_type, order):
+    # difflearn.sample(..., timesteps=grid) follows every point of the grid, as diffusers does
+    # with set_timesteps(timesteps=...); its final sigma_min is tau = 0, our t = 1/N
+    ns, unet, x, xd, _ = run_diffusers(
+        diffusers.DPMSolverMultistepScheduler, timesteps=IRREGULAR_TAUS, algorithm_type=algorithm_type,
+        solver_order=order, solver_type="heun", lower_order_final=True, final_sigmas_type="sigma_min")
+    grid = torch.tensor([(tau + 1) / N_TRAIN for tau in IRREGULAR_TAUS] + [1 / N_TRAIN], dtype=torch.float64)
+    xo = sample(model_wrapper(unet, ns), x, ns, method=algorithm_type, timesteps=grid, order=order,
+                solver_type="taylor")
+    assert rel(xo, xd) < REL
+    # the grid's end points alone are a different solve: the interior points are not ignored
+    ends = sample(model_wrapper(unet, ns), x, ns, method=algorithm_type, steps=len(IRREGULAR_TAUS),
+                  t_start=float(grid[0]), t_end=float(grid[-1]), order=order, solver_type="taylor")
+    assert rel(ends, xd) > 1e-3
+
+
+def test_custom_grid_bad_input():
+    ns = NoiseScheduleVP("linear")
+    grid = torch.tensor([1.0, 0.5, 0.2, 1e-3], dtype=torch.float64)
+    with pytest.raises(ValueError, match="solver_method must be 'multistep' on a given time grid"):
+        sample(GM.noise_fn(ns), noise(), ns, method="dpmsolver++", timesteps=grid, solver_method="singlestep")
+    with pytest.raises(ValueError, match="strictly decreasing"):
+        sample(GM.noise_fn(ns), noise(), ns, method="dpmsolver", timesteps=grid.flip(0))
+    with pytest.raises(ValueError, match="timesteps must lie in"):
+        sample(GM.noise_fn(ns), noise(), ns, method="dpmsolver", timesteps=grid + 0.5)
 
 
 # ---- DDIM identities ----------------------------------------------------------------------------

@@ -170,6 +170,18 @@ def test_bad_input(kw, match):
         ddim(EPS, X_T, NS, torch.tensor([0.5, 0.7]))
 
 
+def test_custom_grid():
+    # sample(timesteps=...) hands the grid to the sampler unchanged; steps etc. must then be unset
+    grid = torch.tensor([1.0, 0.7, 0.45, 0.2, 0.08, 1e-3], dtype=torch.float64)
+    torch.testing.assert_close(sample(EPS, X_T, NS, "ddim", timesteps=grid), ddim(EPS, X_T, NS, grid),
+                               rtol=0, atol=0)
+    # first-order multistep DPM-Solver++ on the same grid is DDIM (an independent implementation)
+    torch.testing.assert_close(sample(EPS, X_T, NS, "dpmsolver++", timesteps=grid, order=1),
+                               ddim(EPS, X_T, NS, grid), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="leave steps, skip_type, t_start and t_end unset"):
+        sample(EPS, X_T, NS, "ddim", timesteps=grid, steps=5)
+
+
 def test_registry_and_exports():
     assert {"ddpm", "ddim", "euler", "heun", "unipc", "euler_maruyama", "pc", "sde_dpmpp_2m",
             "dpmsolver", "dpmsolver++"} <= set(METHODS)

@@ -8,7 +8,7 @@
 
 An executed notebook is stored as .cache/notebooks/<stem>-<key>/<stem>.ipynb, where <key>
 hashes the notebook source, every file of the package (src/difflearn: code and weights)
-and the mode. The site build (docs/hooks/notebooks.py) asks for `executed(path)` and gives
+and the mode. The site build (docs/hooks/notebook_pages.py) asks for `executed(path)` and gives
 mkdocs-jupyter the executed file, so a notebook runs again only when it or the package
 changed. A cell that raises is an error here and in the site build.
 """
@@ -109,6 +109,8 @@ def ipynb_text(path: Path) -> str:
     nb.metadata.pop("jupytext", None)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["colab"] = {"provenance": []}
+    for i, cell in enumerate(nb.cells):  # stable ids, so the twin is a pure function of the .py
+        cell["id"] = f"cell-{i:02d}"
     return jupytext.writes(nb, fmt="ipynb")
 
 

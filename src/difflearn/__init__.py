@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from . import data, metrics, pretrained, train  # modules: difflearn.pretrained.load(...), ...
 from .betas import (
     alphas_cumprod_from_betas,
     beta_schedule,
@@ -16,6 +17,7 @@ from .samplers import METHODS, sample
 from .schedules import NoiseScheduleVP
 from .timesteps import discrete_timesteps, time_steps
 from .toy import GaussianMixture, checkerboard, mixture_2d, moons, swiss_roll
+from .train import TrainConfig, train_classifier, train_diffusion
 
 __all__ = [
     "DPM_Solver",
@@ -42,4 +44,11 @@ __all__ = [
     "rescale_zero_terminal_snr",
     "snr",
     "time_steps",
+    "TrainConfig",
+    "train_classifier",
+    "train_diffusion",
+    "data",
+    "metrics",
+    "pretrained",
+    "train",
 ]

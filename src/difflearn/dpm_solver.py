@@ -16,7 +16,8 @@ outputs, is done once at the end).
 Differences from the official code, all additive: bad options raise a
 `ValueError` instead of an `AssertionError` or a silent fallback; `steps < order`
 lowers the order instead of failing; `skip_type="karras"` is accepted; the
-number of model evaluations of the last call is kept in `self.nfe`.
+number of model evaluations of the last call is kept in `self.nfe`;
+`sample_on_grid` runs the multistep solver on any given time grid.
 """
 
 from __future__ import annotations
@@ -214,8 +215,29 @@ class DPM_Solver:
                            denoise_to_zero, solver_type, atol, rtol, return_intermediate)
     # --8<-- [end:sample]
 
+    # --8<-- [start:sample_on_grid]
+    def sample_on_grid(self, x: torch.Tensor, timesteps, order: int = 2, lower_order_final: bool = True,
+                       denoise_to_zero: bool = False, solver_type: str = "dpmsolver",
+                       return_intermediate: bool = False):
+        """Multistep DPM-Solver on a given grid: one step, one model call per interval of `timesteps`.
+
+        An addition to the official API. `timesteps` holds N + 1 strictly decreasing times in
+        (0, T]; with the grid `sample(method="multistep", skip_type=...)` builds, the result
+        is the same. Only the multistep method can follow an arbitrary grid: the singlestep
+        and adaptive methods place their own intermediate points (use `sample` for those).
+        """
+        ts = torch.as_tensor(timesteps).detach().to("cpu", torch.float64).reshape(-1)
+        if len(ts) < 2 or not bool((ts[1:] < ts[:-1]).all()) or not 0 < float(ts[-1]):
+            raise ValueError("timesteps must hold at least 2 strictly decreasing times > 0, "
+                             f"got {ts.tolist()}")
+        self.noise_schedule.check_t(ts, name="timesteps")
+        return self._solve(x, len(ts) - 1, float(ts[0]), float(ts[-1]), order, "time_uniform", "multistep",
+                           lower_order_final, denoise_to_zero, solver_type, 0.0, 0.0, return_intermediate,
+                           times=ts)
+    # --8<-- [end:sample_on_grid]
+
     def _solve(self, x, steps, t_T, t_0, order, skip_type, method, lower_order_final, denoise_to_zero,
-               solver_type, atol, rtol, return_intermediate):
+               solver_type, atol, rtol, return_intermediate, times=None):
         _check_options(steps, order, skip_type, method, solver_type)
         if method == "adaptive" and (return_intermediate or self.correcting_xt_fn is not None):
             raise ValueError("method='adaptive' supports neither return_intermediate nor correcting_xt_fn, "
@@ -227,8 +249,12 @@ class DPM_Solver:
             if method == "adaptive":
                 x, step = solve_adaptive(self, x, order, t_T, t_0, atol, rtol, solver_type, labels), 0
             else:
-                plan = (multistep_plan if method == "multistep" else singlestep_plan)(
-                    self, steps, t_T, t_0, order, skip_type, method, lower_order_final, solver_type)
+                if method == "multistep":
+                    plan = multistep_plan(self, steps, t_T, t_0, order, skip_type, method, lower_order_final,
+                                          solver_type, times=times)
+                else:
+                    plan = singlestep_plan(self, steps, t_T, t_0, order, skip_type, method, lower_order_final,
+                                           solver_type)
                 labels += plan.labels
                 x, step = plan.run(self, x, intermediates, data)
             if denoise_to_zero:

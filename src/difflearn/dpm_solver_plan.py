@@ -66,14 +66,17 @@ class MultistepPlan:
 
 
 # --8<-- [start:multistep_plan]
-def multistep_plan(solver, steps, t_T, t_0, order, skip_type, method, lower_order_final, solver_type):
+def multistep_plan(solver, steps, t_T, t_0, order, skip_type, method, lower_order_final, solver_type,
+                   times=None):
     """Grid, per-step orders and weights of multistep DPM-Solver (one model call per step).
 
     The first steps use order 1, 2, ... until enough past outputs exist; with
     `lower_order_final` and fewer than 10 steps the last steps lower the order again.
+    `times`, if given, is the grid itself (steps + 1 checked times) instead of `skip_type`'s.
     """
     order = min(order, steps)
-    grid = marginals(solver.noise_schedule, solver._grid(skip_type, t_T, t_0, steps))
+    times = solver._grid(skip_type, t_T, t_0, steps) if times is None else times
+    grid = marginals(solver.noise_schedule, times)
     lam = [m.lambda_ for m in grid]
     alg, orders, coeffs = solver.algorithm_type, [], []
     for i in range(1, steps + 1):

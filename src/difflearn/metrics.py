@@ -7,7 +7,7 @@ $$d^2\big(\mathcal N(\mu_1, \Sigma_1), \mathcal N(\mu_2, \Sigma_2)\big)
 = \|\mu_1 - \mu_2\|^2 + \operatorname{tr}\big(\Sigma_1 + \Sigma_2 - 2(\Sigma_1\Sigma_2)^{1/2}\big),$$
 
 the squared 2-Wasserstein distance between the two Gaussians. Inception-v3
-features are made for 299x299 photographs of ImageNet; on 16x16 grey-scale
+features are made for 299x299 photographs of ImageNet; on 8x8 grey-scale
 digits they would measure mostly the upsampling, and the network would have to
 be downloaded. So the "digits FID" here uses the 64-dimensional penultimate
 layer of `DigitsFeatures`, a small CNN trained on clean digits and shipped as

@@ -7,7 +7,7 @@ writes all three.
 
 | name | what |
 | --- | --- |
-| `digits-uncond` | unconditional ADM `UNetModel`, 16x16 digits, noise prediction |
+| `digits-uncond` | unconditional ADM `UNetModel`, 8x8 digits, noise prediction |
 | `digits-cond` | class-conditional `UNetModel`; label 10 is the "null" class |
 | `digits-classifier` | noisy `EncoderUNetModel` classifier $p_\phi(y \mid x_t, t)$ for guidance |
 | `digits-features` | a small CNN trained on clean digits: the feature extractor of `metrics` |

@@ -26,13 +26,15 @@ continues it exactly. The loop itself lives in `difflearn.trainer`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .model_wrapper import model_input_time
-from .trainer import fit
+from .schedules import NoiseScheduleVP
+from .trainer import TrainResult, fit
 
 
 @dataclass
@@ -127,10 +129,11 @@ def classifier_loss(classifier: nn.Module, noise_schedule, batch: dict) -> torch
 # --8<-- [end:classifier_loss]
 
 
-def train_diffusion(model: nn.Module, images: torch.Tensor, noise_schedule, labels: torch.Tensor | None = None,
-                    label_dropout: float = 0.0, null_class: int | None = None,
-                    config: TrainConfig | None = None, checkpoint_dir=None, device=None):
-    """Train `model` to predict the noise; returns a `trainer.TrainResult` (EMA model, losses, wall time).
+def train_diffusion(model: nn.Module, images: torch.Tensor, noise_schedule: NoiseScheduleVP,
+                    labels: torch.Tensor | None = None, label_dropout: float = 0.0, null_class: int | None = None,
+                    config: TrainConfig | None = None, checkpoint_dir: str | Path | None = None,
+                    device: str | torch.device | None = None) -> TrainResult:
+    """Train `model` to predict the noise; returns a `TrainResult` (model, EMA model, losses, wall time).
 
     Args:
         model: called as `model(x_t, t_input)` or, with labels, `model(x_t, t_input, y)`.
@@ -148,8 +151,10 @@ def train_diffusion(model: nn.Module, images: torch.Tensor, noise_schedule, labe
                checkpoint_dir, device)
 
 
-def train_classifier(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor, noise_schedule,
-                     config: TrainConfig | None = None, checkpoint_dir=None, device=None):
+def train_classifier(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                     noise_schedule: NoiseScheduleVP, config: TrainConfig | None = None,
+                     checkpoint_dir: str | Path | None = None, device: str | torch.device | None = None
+                     ) -> TrainResult:
     """Train a noisy classifier $p_\\phi(y \\mid x_t, t)$ with cross-entropy at random $t$."""
     batch = make_batch_fn(images, noise_schedule, labels)
     return fit(classifier, lambda m, b: classifier_loss(m, noise_schedule, b), batch,

@@ -28,16 +28,21 @@ class Method(NamedTuple):
     description: str
 
 
+# --8<-- [start:dpm_solver_on_grid]
 def _dpm_solver(algorithm_type):
     def run(model_fn, x, noise_schedule, timesteps, order=2, solver_method="multistep", **kw):
         from ..dpm_solver import DPM_Solver  # imported lazily: the class lives in its own module
-        t = torch.as_tensor(timesteps, dtype=torch.float64)
+        if solver_method != "multistep":
+            raise ValueError(f"solver_method must be 'multistep' on a given time grid, got {solver_method!r}: "
+                             "singlestep and adaptive DPM-Solver place their own intermediate points, so "
+                             "call sample(..., skip_type=...) or DPM_Solver.sample for them")
         solver = DPM_Solver(model_fn, noise_schedule, algorithm_type=algorithm_type)
-        return solver.sample(x, steps=len(t) - 1, t_start=float(t[0]), t_end=float(t[-1]), order=order,
-                             method=solver_method, **kw)
+        return solver.sample_on_grid(x, timesteps, order=order, **kw)
     run.__name__ = algorithm_type.replace("+", "p")
-    run.__doc__ = f"DPM_Solver(algorithm_type={algorithm_type!r}).sample(...) on the grid's end points."
+    run.__doc__ = (f"Multistep DPM_Solver(algorithm_type={algorithm_type!r}) on every point of `timesteps` "
+                   "(see `DPM_Solver.sample_on_grid`).")
     return run
+# --8<-- [end:dpm_solver_on_grid]
 
 
 # --8<-- [start:methods]
@@ -62,18 +67,30 @@ def default_t_end(noise_schedule) -> float:
 
 
 # --8<-- [start:sample]
-def sample(model_fn, x_T, noise_schedule, method: str = "unipc", steps: int = 20,
-           skip_type: str = "time_uniform", t_start: float | None = None, t_end: float | None = None,
-           **kwargs):
+def sample(model_fn, x_T, noise_schedule, method: str = "unipc", steps: int | None = None,
+           skip_type: str | None = None, t_start: float | None = None, t_end: float | None = None,
+           timesteps=None, **kwargs):
     """Sample with any method of `METHODS` on a `steps`-step grid from `t_start` to `t_end`.
 
-    `steps` counts grid steps, not model calls (Heun and PC call the model more than once per
-    step). `skip_type` is one of `time_uniform`, `logSNR`, `time_quadratic`, `karras`; the
-    remaining keyword arguments go to the sampler. For `dpmsolver` / `dpmsolver++` they go to
-    `DPM_Solver.sample`, whose own `method` argument is spelled `solver_method` here.
+    `steps` (default 20) counts grid steps, not model calls (Heun and PC call the model more
+    than once per step). `skip_type` (default `time_uniform`) is one of `time_uniform`,
+    `logSNR`, `time_quadratic`, `karras`. Or pass `timesteps`, N + 1 decreasing times, to
+    use that grid instead (then leave `steps`, `skip_type`, `t_start` and `t_end` unset).
+    The remaining keyword arguments go to the sampler. For `dpmsolver` / `dpmsolver++` they
+    go to `DPM_Solver.sample`, whose own `method` argument is spelled `solver_method` here;
+    on a custom grid only the multistep solver is available (`DPM_Solver.sample_on_grid`).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {tuple(METHODS)}, got {method!r}")
+    if timesteps is not None:
+        given = {k: v for k, v in (("steps", steps), ("skip_type", skip_type), ("t_start", t_start),
+                                   ("t_end", t_end)) if v is not None}
+        if given:
+            raise ValueError(f"timesteps is the whole grid: leave steps, skip_type, t_start and t_end unset, "
+                             f"got {given!r}")
+        return METHODS[method].fn(model_fn, x_T, noise_schedule, timesteps, **kwargs)
+    steps = 20 if steps is None else steps
+    skip_type = "time_uniform" if skip_type is None else skip_type
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
     if skip_type not in SKIP_TYPES:

@@ -69,10 +69,12 @@ def _edm(model_fn, x, noise_schedule, timesteps, heun, s_churn, s_tmin, s_tmax, 
             x_next = x + dsig[i] * 0.5 * (d + d_next)
         x = x_next
         # --8<-- [end:edm_step]
-    if denoise_to_zero:                                   # Euler step to sigma~ = 0: x~ - sigma~ eps
+    # --8<-- [start:edm_final]
+    if denoise_to_zero:                                   # Euler step to sigma~ = 0: x~ - sigma~ eps = D
         x = x - sig[-1] * run.eps(alpha[-1] * x, grid.steps)
         return run.done(x)
-    return run.done(alpha[-1] * x)
+    return run.done(alpha[-1] * x)                        # back to VP scaling: x = alpha x~
+    # --8<-- [end:edm_final]
 
 
 def euler(model_fn, x, noise_schedule, timesteps, s_churn: float = 0.0, s_tmin: float = 0.0,
@@ -93,8 +95,8 @@ def heun(model_fn, x, noise_schedule, timesteps, s_churn: float = 0.0, s_tmin: f
          generator=None, noise_sampler=None, callback=None, progress: bool = False):
     r"""Heun's second-order method (Karras et al., 2022, Algorithms 1 and 2).
 
-    N steps, 2N model calls (2N - 1 + 1 with `denoise_to_zero`, whose last step is an
-    Euler step to $\tilde\sigma = 0$, as in EDM where $\sigma_{i+1} = 0$).
+    N steps, 2N model calls; `denoise_to_zero` adds one Euler step to $\tilde\sigma = 0$
+    (2N + 1 calls), as EDM does for its last step, where $\sigma_{i+1} = 0$.
     """
     return _edm(model_fn, x, noise_schedule, timesteps, True, s_churn, s_tmin, s_tmax, s_noise,
                 denoise_to_zero, generator, noise_sampler, callback, progress)

@@ -27,7 +27,7 @@ from ._common import Runner, check_choice, make_grid, step_orders
 VARIANTS = ("bh1", "bh2")
 
 
-# --8<-- [start:unipc_coefficients]
+# --8<-- [start:unipc_weights]
 def unipc_weights(h: float, rks: list[float], variant: str, predict_x0: bool, corrector: bool):
     r"""Solve the UniPC order conditions for one step.
 
@@ -54,8 +54,10 @@ def unipc_weights(h: float, rks: list[float], variant: str, predict_x0: bool, co
     else:  # the predictor uses the differences D_1 .. D_{p-1} only
         rhos = np.array([0.5]) if p == 2 else np.linalg.solve(R[:-1, :-1], b[:-1])
     return h_phi_1, B_h, rhos
+# --8<-- [end:unipc_weights]
 
 
+# --8<-- [start:unipc_coefficients]
 def unipc_coefficients(grid, orders, variant, predict_x0):
     """Per step k, the weights of x_{k-1}, of the stored outputs m_{k-1}, m_{k-2}, ... and of m_k.
 

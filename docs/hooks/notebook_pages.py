@@ -1,12 +1,13 @@
 """Render the demo notebooks executed, from a cache, and keep their pages offline.
 
-The notebooks are jupytext percent-format files docs/demos/*.py. Before mkdocs-jupyter
-wraps them (`on_files`, higher priority), each is executed by tools/notebooks.py into
+The notebooks are jupytext percent-format files docs/demos/*.py. Once mkdocs-jupyter has
+wrapped them (`on_files`, lower priority), each is executed by tools/notebooks.py into
 .cache/notebooks/<stem>-<hash>/<stem>.ipynb, keyed by the notebook source and the package
 source, and the page's source path is pointed at that executed copy: mkdocs-jupyter then
 renders outputs it did not have to compute (its own `execute` stays false). A failing cell
 fails the build. DIFFLEARN_NOTEBOOKS=skip renders the notebooks unexecuted (for quick
-local writing of other pages).
+local writing of other pages). DIFFLEARN_QUICK=1 executes them in quick mode (the test
+suite's build does this; `make serve` and the deployed site run them in full).
 
 nbconvert's HTML template also emits a MathJax loader and a Mermaid loader, both of
 which would fetch scripts from a CDN; `on_page_content` removes them (math in markdown
@@ -24,7 +25,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
-log = logging.getLogger("mkdocs.hooks.notebooks")
+log = logging.getLogger("mkdocs.hooks.notebook_pages")
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import notebooks as nb_tool  # noqa: E402  (tools/notebooks.py)
@@ -35,11 +36,14 @@ MERMAID = re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid.*?</scr
 
 
 def is_notebook(file) -> bool:
+    inclusion = getattr(getattr(file, "file", file), "inclusion", None)  # unwrap mkdocs-jupyter's NotebookFile
+    if inclusion is not None and inclusion.is_excluded():
+        return False
     return file.src_uri.startswith(DEMO_PREFIX) and file.src_uri.endswith(".py") \
         and not Path(file.src_uri).name.startswith("_")
 
 
-@event_priority(100)  # before mkdocs-jupyter (priority 0) wraps the files
+@event_priority(-100)  # after mkdocs-jupyter (priority 0) has wrapped the files
 def on_files(files, config):
     if os.environ.get("DIFFLEARN_NOTEBOOKS") == "skip":
         log.warning("DIFFLEARN_NOTEBOOKS=skip: demo notebooks are rendered without outputs")
@@ -48,11 +52,12 @@ def on_files(files, config):
         if not is_notebook(file):
             continue
         src = Path(file.abs_src_path)
-        cached = nb_tool.cache_path(src)
+        quick = os.environ.get("DIFFLEARN_QUICK") == "1"
+        cached = nb_tool.cache_path(src, quick)
         if not cached.exists():
-            log.info("executing %s (cache miss)", file.src_uri)
+            log.info("executing %s (cache miss%s)", file.src_uri, ", quick mode" if quick else "")
         try:
-            out = nb_tool.executed(src)
+            out = nb_tool.executed(src, quick=quick)
         except Exception as err:  # a failing cell: show it and stop the build
             raise PluginError(f"notebook {file.src_uri} failed to execute:\n{err}") from err
         file.abs_src_path = str(out)  # mkdocs-jupyter renders (and offers) the executed copy
