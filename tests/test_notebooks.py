@@ -34,7 +34,7 @@ def test_notebook_source(path):
     assert not re.search(r"!\[[^\]]*\]\(https?://", text), f"{path.name}: loads an image from another host"
     assert "## Run it on a released guided-diffusion checkpoint" in text
     assert "load_checkpoint(" in text and "torch.save(" in text, "the checkpoint path must be executed"
-    assert 'os.environ.get("DIFFLEARN_QUICK"' in text
+    assert "ENV = demo_env()" in text, "notebooks take quick mode and device from difflearn.demo.demo_env"
 
 
 def test_ipynb_twins_are_in_sync():

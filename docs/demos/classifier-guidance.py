@@ -27,7 +27,6 @@
 
 # %%
 import os
-import platform
 import subprocess
 import sys
 
@@ -38,32 +37,15 @@ if "google.colab" in sys.modules:  # on Colab only: install difflearn (the site 
 import matplotlib.pyplot as plt
 import torch
 
-import difflearn
 from difflearn import DPM_Solver, NoiseScheduleVP, model_wrapper, pretrained
+from difflearn.demo import demo_env
 from difflearn.metrics import classifier_accuracy
 from difflearn.toy import mixture_2d
 
-QUICK = os.environ.get("DIFFLEARN_QUICK", "0") == "1"  # the tests run every notebook in quick mode
-device = "cuda" if torch.cuda.is_available() else "cpu"
-DEVICE_NAME = torch.cuda.get_device_name(0) if device == "cuda" else f"CPU ({platform.machine()})"
-CAPTION = f"{DEVICE_NAME} · torch {torch.__version__} · difflearn {difflearn.__version__}" + (
-    " · quick mode" if QUICK else "")
+ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
-
-def caption(fig):
-    """Stamp a figure with the device and torch version that made it."""
-    fig.text(0.995, 0.005, CAPTION, ha="right", va="bottom", fontsize=7, color="gray")
-
-
-FEATURES, _, FEATURES_CARD = pretrained.load("digits-features")
-
-
-def accuracy_of(images, labels):
-    """Fraction of `images` that digits-features (a classifier of clean digits) assigns to `labels`."""
-    size = FEATURES_CARD["kwargs"]["image_size"]  # it may see digits at their native 8x8
-    x = torch.nn.functional.interpolate(images.float(), size=(size, size), mode="area")
-    return classifier_accuracy(x, labels, FEATURES)
 
 
 # %% [markdown]
@@ -113,7 +95,7 @@ for s in SCALES:
     solver = DPM_Solver(model_fn, ns, algorithm_type="dpmsolver++")
     samples[s] = solver.sample(x_T, steps=10 if QUICK else 20, order=3, skip_type="logSNR",
                                method="multistep").clamp(-1, 1).cpu()
-    accuracy[s] = accuracy_of(samples[s], labels.cpu())
+    accuracy[s] = classifier_accuracy(samples[s], labels.cpu())
     print(f"scale {s:4g}: accuracy {accuracy[s]:.2f} (a separate classifier trained on clean digits)")
 
 # %%

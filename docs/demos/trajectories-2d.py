@@ -22,7 +22,6 @@
 
 # %%
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -36,19 +35,12 @@ import torch
 
 import difflearn
 from difflearn import NoiseScheduleVP, model_wrapper, pretrained, sample
+from difflearn.demo import demo_env
 from difflearn.toy import checkerboard, mixture_2d
 
-QUICK = os.environ.get("DIFFLEARN_QUICK", "0") == "1"  # the tests run every notebook in quick mode
-device = "cuda" if torch.cuda.is_available() else "cpu"
-DEVICE_NAME = torch.cuda.get_device_name(0) if device == "cuda" else f"CPU ({platform.machine()})"
-CAPTION = f"{DEVICE_NAME} · torch {torch.__version__} · difflearn {difflearn.__version__}" + (
-    " · quick mode" if QUICK else "")
+ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
-
-
-def caption(fig):
-    """Stamp a figure with the device and torch version that made it."""
-    fig.text(0.995, 0.005, CAPTION, ha="right", va="bottom", fontsize=7, color="gray")
 
 
 # %% [markdown]

@@ -23,7 +23,6 @@
 
 # %%
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -35,33 +34,13 @@ if "google.colab" in sys.modules:  # on Colab only: install difflearn (the site 
 import matplotlib.pyplot as plt
 import torch
 
-import difflearn
 from difflearn import DPM_Solver, model_wrapper, pretrained, sample
+from difflearn.demo import demo_env, show_grid
 
-QUICK = os.environ.get("DIFFLEARN_QUICK", "0") == "1"  # the tests run every notebook in quick mode
-device = "cuda" if torch.cuda.is_available() else "cpu"
-DEVICE_NAME = torch.cuda.get_device_name(0) if device == "cuda" else f"CPU ({platform.machine()})"
-CAPTION = f"{DEVICE_NAME} · torch {torch.__version__} · difflearn {difflearn.__version__}" + (
-    " · quick mode" if QUICK else "")
+ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
-
-def caption(fig):
-    """Stamp a figure with the device and torch version that made it."""
-    fig.text(0.995, 0.005, CAPTION, ha="right", va="bottom", fontsize=7, color="gray")
-
-
-def show_grid(images, ax, ncol):
-    """Tile (B, 1, H, W) images in [-1, 1] into one picture on `ax`."""
-    x = images.clamp(-1, 1).cpu()[:, 0]
-    B, H, W = x.shape
-    nrow = (B + ncol - 1) // ncol
-    canvas = torch.ones(nrow * (H + 1), ncol * (W + 1))
-    for k in range(B):
-        r, c = divmod(k, ncol)
-        canvas[r * (H + 1):r * (H + 1) + H, c * (W + 1):c * (W + 1) + W] = x[k]
-    ax.imshow(canvas, cmap="gray_r", vmin=-1, vmax=1)
-    ax.axis("off")
 
 
 # %% [markdown]

@@ -35,6 +35,7 @@ class DigitsFeatures(nn.Module):
         super().__init__()
         if image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4, got {image_size!r}")
+        self.image_size = image_size
         self.conv = nn.Sequential(
             nn.Conv2d(in_channels, width, 3, padding=1), nn.SiLU(),
             nn.Conv2d(width, width, 3, stride=2, padding=1), nn.SiLU(),
@@ -58,12 +59,21 @@ def _extractor(model):
     return model
 
 
+def _fit(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
+    """Resize `(B, C, H, W)` images to the model's `image_size` (area when shrinking, bilinear when growing)."""
+    size = getattr(model, "image_size", None)
+    if size is None or x.shape[-1] == size:
+        return x
+    mode = "area" if x.shape[-1] > size else "bilinear"
+    return nn.functional.interpolate(x.float(), size=(size, size), mode=mode)
+
+
 @torch.no_grad()
 def features(images: torch.Tensor, model: nn.Module | None = None, batch_size: int = 1024) -> torch.Tensor:
     """Features of `images` (clamped to [-1, 1]) under `model` (default: the shipped `digits-features`)."""
     model = _extractor(model)
     p = next(model.parameters())
-    out = [model.features(x.to(p.device, p.dtype).clamp(-1, 1)) for x in images.split(batch_size)]
+    out = [model.features(_fit(x, model).to(p.device, p.dtype).clamp(-1, 1)) for x in images.split(batch_size)]
     return torch.cat(out).to(torch.float64)
 
 
@@ -107,10 +117,13 @@ def digits_fid(images_a: torch.Tensor, images_b: torch.Tensor, model: nn.Module 
 
 @torch.no_grad()
 def classifier_accuracy(images: torch.Tensor, labels: torch.Tensor, model: nn.Module | None = None) -> float:
-    """Fraction of `images` that `model` (default: `digits-features`) assigns to `labels`."""
+    """Fraction of `images` that `model` (default: `digits-features`) assigns to `labels`.
+
+    Images of another size than the model's (16x16 samples for the 8x8 classifier, say) are resized first.
+    """
     model = _extractor(model)
     p = next(model.parameters())
-    logits = torch.cat([model(x.to(p.device, p.dtype).clamp(-1, 1)) for x in images.split(1024)])
+    logits = torch.cat([model(_fit(x, model).to(p.device, p.dtype).clamp(-1, 1)) for x in images.split(1024)])
     return float((logits.argmax(-1).cpu() == labels.cpu()).double().mean())
 
 
