@@ -51,7 +51,6 @@ QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
 
-
 # %% [markdown]
 # ## The two conventions, and what guidance computes
 #

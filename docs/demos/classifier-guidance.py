@@ -47,7 +47,6 @@ QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
 
-
 # %% [markdown]
 # ## A check with exact ingredients
 #

@@ -49,7 +49,6 @@ QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
 
-
 # %% [markdown]
 # ## The tilted distribution, exactly
 #

@@ -42,7 +42,6 @@ QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
 
-
 # %% [markdown]
 # ## The model and the wrapper
 #
