@@ -38,8 +38,12 @@ $(VENV)/.docs: pyproject.toml $(VENV)/.torch $(KATEX_DIR)/package.json
 	$(PY) -m pip install -q -e ".[docs]"
 	@touch $@
 
+# k-diffusion (test-only) without its training stack: the tests import only its samplers
+KDIFFUSION_SPEC ?= k-diffusion==0.1.1.post1
+
 $(VENV)/.test: pyproject.toml $(VENV)/.docs
 	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q --no-deps "$(KDIFFUSION_SPEC)"
 	@touch $@
 
 # Chromium for the browser test: Debian's package (no browser download by a test tool)

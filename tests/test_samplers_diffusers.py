@@ -18,6 +18,7 @@ diffusers = pytest.importorskip("diffusers")
 
 from difflearn.samplers import ddim, ddpm, euler, heun, sde_dpmpp_2m, unipc  # noqa: E402
 from difflearn.schedules import NoiseScheduleVP  # noqa: E402
+from difflearn.timesteps import time_steps  # noqa: E402
 from difflearn.toy import GaussianMixture  # noqa: E402
 
 GM = GaussianMixture([[1.0, -1.0], [-1.5, 0.5], [0.0, 2.0]], [0.3, 0.5, 0.2], [0.5, 0.3, 0.2])
@@ -152,3 +153,17 @@ def test_sde_dpmpp_2m_fixed_noise(solver_type, steps):
     ours = sde_dpmpp_2m(eps, x_T(), ns, grid(sched), solver_type=solver_type, lower_order_final=steps < 15,
                         denoise_to_zero=True, noise_sampler=lambda: next(it))
     torch.testing.assert_close(ours, ref, atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize("kind", ["karras", "exponential"])
+def test_sigma_grids(kind):
+    # use_karras_sigmas / use_exponential_sigmas: the sigma~ of our karras / logSNR grids
+    # between the ends of the training table (tau = 999 -> t = 1, tau = 0 -> t = 1/1000)
+    sched = diffusers.DPMSolverMultistepScheduler(**{f"use_{kind}_sigmas": True})
+    n = 12
+    sched.set_timesteps(n)
+    ns, _, _ = setup(sched)
+    skip = {"karras": "karras", "exponential": "logSNR"}[kind]
+    t = time_steps(ns, skip, 1.0, 1e-3, n - 1, dtype=torch.float64)
+    ours = ns.marginal_std(t) / ns.marginal_alpha(t)
+    torch.testing.assert_close(ours, sched.sigmas[:-1].double(), rtol=1e-5, atol=0)  # float32 table

@@ -41,14 +41,15 @@ def _edm(model_fn, x, noise_schedule, timesteps, heun, s_churn, s_tmin, s_tmax, 
         if not v >= 0:
             raise ValueError(f"{name} must be >= 0, got {v!r}")
     grid = make_grid(noise_schedule, timesteps, x)
-    sig = grid.sigma_ve                                   # (N + 1,) sigma~ on the grid
-    sig_hat = churn_levels(sig, s_churn, s_tmin, s_tmax, grid.steps + int(denoise_to_zero))
+    n = grid.steps + int(denoise_to_zero)                 # steps, counting the one to sigma~ = 0
+    sig = np.append(grid.sigma_ve, 0.0) if denoise_to_zero else grid.sigma_ve  # (n + 1,) step ends
+    sig_hat = churn_levels(sig, s_churn, s_tmin, s_tmax, n)
     churned = sig_hat > sig[:-1]
     # time and alpha at the raised levels: computed once, in float64
     t_hat = noise_schedule.inverse_lambda(-torch.log(torch.as_tensor(sig_hat, dtype=torch.float64)))
     a_hat = np.exp(noise_schedule.marginal_log_mean_coeff(t_hat).numpy())
-    a_cur = np.where(churned, a_hat, grid.alpha[:-1]).tolist()
-    t_cur = torch.where(torch.as_tensor(churned), t_hat.to(grid.t_model.dtype), grid.t_model[:-1].cpu())
+    a_cur = np.where(churned, a_hat, grid.alpha[:n]).tolist()
+    t_cur = torch.where(torch.as_tensor(churned), t_hat.to(grid.t_model.dtype), grid.t_model[:n].cpu())
     t_cur = t_cur.to(grid.t_model.device)
     add_std = (s_noise * np.sqrt(np.clip(sig_hat**2 - sig[:-1] ** 2, 0, None))).tolist()
     dsig = (sig[1:] - sig_hat).tolist()
@@ -56,7 +57,7 @@ def _edm(model_fn, x, noise_schedule, timesteps, heun, s_churn, s_tmin, s_tmax, 
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "Heun" if heun else "Euler")
     x = x / alpha[0]                                      # x~ = x / alpha
-    for i in run.range(grid.steps):
+    for i in run.range(n):
         # --8<-- [start:edm_step]
         if add_std[i] > 0:
             x = x + add_std[i] * noise()                  # churn: sigma~_i -> sigma^_i
@@ -64,16 +65,15 @@ def _edm(model_fn, x, noise_schedule, timesteps, heun, s_churn, s_tmin, s_tmax, 
         if callback is not None:
             callback({"x_t": a_cur[i] * x, "t": t_cur[i], "i": i, "x0_pred": x - sig_hat[i] * d})
         x_next = x + dsig[i] * d                          # Euler step
-        if heun:                                          # trapezoidal correction
+        if heun and sig[i + 1] > 0:                       # trapezoidal correction
             d_next = run.eps(alpha[i + 1] * x_next, i + 1)
             x_next = x + dsig[i] * 0.5 * (d + d_next)
         x = x_next
         # --8<-- [end:edm_step]
     # --8<-- [start:edm_final]
-    if denoise_to_zero:                                   # Euler step to sigma~ = 0: x~ - sigma~ eps = D
-        x = x - sig[-1] * run.eps(alpha[-1] * x, grid.steps)
-        return run.done(x)
-    return run.done(alpha[-1] * x)                        # back to VP scaling: x = alpha x~
+    # with denoise_to_zero the last step above was Euler's to sigma~ = 0: x~ - sigma^ eps = D,
+    # which is x itself (alpha = 1 there); otherwise go back to VP scaling: x = alpha x~
+    return run.done(x if denoise_to_zero else alpha[-1] * x)
     # --8<-- [end:edm_final]
 
 
@@ -84,7 +84,7 @@ def euler(model_fn, x, noise_schedule, timesteps, s_churn: float = 0.0, s_tmin: 
 
     N steps, N model calls. Without churn this is DDIM. `denoise_to_zero` adds the final
     step to $\tilde\sigma = 0$ (k-diffusion's and diffusers' last sigma), which returns
-    $\hat x_0$. Other arguments as in `ddim`; `x` and the result are VP-scaled.
+    $\hat x_0$; churn applies to that step too, as in EDM's Algorithm 2. Other arguments as in `ddim`; `x` and the result are VP-scaled.
     """
     return _edm(model_fn, x, noise_schedule, timesteps, False, s_churn, s_tmin, s_tmax, s_noise,
                 denoise_to_zero, generator, noise_sampler, callback, progress)
