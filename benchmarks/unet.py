@@ -1,8 +1,13 @@
 """Forward-pass throughput of the ADM UNet presets: images/s and achieved TFLOP/s.
 
-    python benchmarks/unet.py                 # GPU: both presets, batch 16/64, all dtypes, eager+compiled
-    python benchmarks/unet.py --quick             # CPU-sized run (< 1 minute)
-    python benchmarks/unet.py --quick --out docs/models/benchmark-cpu.md
+    python benchmarks/unet.py --out docs/models/benchmark.md   # GPU: both presets, batch 16/64,
+                                                               # all dtypes, eager, bf16/fp16 compiled
+    python benchmarks/unet.py --quick --out docs/models/benchmark.md   # CPU-sized run (< 1 minute)
+
+    # a GPU run in two calls of under 10 minutes each, then one table:
+    python benchmarks/unet.py --presets 64x64_diffusion --json /tmp/a.json
+    python benchmarks/unet.py --presets 256x256_diffusion_uncond --json /tmp/b.json
+    python benchmarks/unet.py --from-json /tmp/a.json /tmp/b.json --out docs/models/benchmark.md
 
 FLOPs per image come from `torch.utils.flop_counter` (matmuls, convolutions and
 attention; 2 FLOPs per multiply-add). On GPU the time of each configuration is
@@ -13,19 +18,29 @@ dtypes: `fp32` (TF32 tensor cores allowed on GPU unless `--no-tf32`), `bf16` and
 `fp16` (all weights and activations in that dtype, norms in float32), and
 `fp16-torso` (guided-diffusion's own `use_fp16` scheme: torso convolutions in
 float16, the rest float32).
+
+Every (preset, batch) also gets a **baseline** row, measured in the same run on the same
+device: guided-diffusion's own recipe (`use_fp16` torso on a GPU, einsum attention with a
+float32 softmax, contiguous memory, eager), the configuration behind the published reference
+(661 img/s and 87 img/s at batch 64 on an H200). The `x baseline` column is each row's
+speed-up over it; the issue's target is 2x.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import time
 
 import torch
 
-from difflearn.models import count_flops, create_model, optimize, set_fast_backends
+from difflearn.models import count_flops, create_model, optimize, set_attention_backend, set_fast_backends
 
 PRESETS = ("64x64_diffusion", "256x256_diffusion_uncond")
+BASELINE = "baseline"
+# guided-diffusion's own code in its fp16 mode, batch 64, on an H200 (the issue's reference)
+REFERENCE_H200 = {"64x64_diffusion": 661.0, "256x256_diffusion_uncond": 87.0}
 
 
 def device_name(device: str) -> str:
@@ -42,6 +57,9 @@ def device_name(device: str) -> str:
 def build(preset: str, dtype: str, channels_last: bool, compiled: bool, device: str, size: int | None):
     over = {"image_size": size} if size else {}
     model = create_model(preset, device=device, use_fp16=False, **over).eval()
+    if dtype == BASELINE:  # guided-diffusion's recipe: fp16 torso (GPU only), einsum attention, contiguous, eager
+        model = model.convert_to_fp16() if device == "cuda" else model
+        return set_attention_backend(model, "einsum"), torch.float32
     if dtype == "fp16-torso":
         model = optimize(model, "fp32", channels_last=channels_last).convert_to_fp16()
         model = torch.compile(model) if compiled else model
@@ -71,6 +89,8 @@ def time_forward(model, args, kwargs, warmup: int, iters: int, device: str) -> f
 
 
 def run(preset, batch, dtype, compiled, device, channels_last, size, warmup, iters):
+    if dtype == BASELINE:
+        compiled, channels_last = False, False
     model, x_dtype = build(preset, dtype, channels_last, compiled, device, size)
     res = size or create_model(preset, device="meta").image_size
     flops = count_flops(create_model(preset, device="meta", image_size=res))  # per image
@@ -83,18 +103,36 @@ def run(preset, batch, dtype, compiled, device, channels_last, size, warmup, ite
     if "uncond" not in preset:
         kwargs["y"] = torch.randint(0, 1000, (batch,), device=device, generator=g)
     seconds = time_forward(model, (x, t), kwargs, warmup, iters, device)
+    del model
+    if device == "cuda":
+        torch.cuda.empty_cache()
     return dict(preset=preset, res=res, batch=batch, dtype=dtype, mode="compiled" if compiled else "eager",
                 img_s=batch / seconds, tflops=flops * batch / seconds / 1e12, gflops=flops / 1e9)
 
 
 def table(rows, title: str) -> str:
     out = [title, "",
-           "| preset | resolution | batch | dtype | mode | GFLOPs / image | images/s | TFLOP/s |",
-           "| --- | --- | ---: | --- | --- | ---: | ---: | ---: |"]
+           "| preset | resolution | batch | dtype | mode | GFLOPs / image | images/s | TFLOP/s | x baseline |",
+           "| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        out.append(f"| {r['preset']} | {r['res']}x{r['res']} | {r['batch']} | {r['dtype']} | {r['mode']} | "
-                   f"{r['gflops']:.1f} | {r['img_s']:.2f} | {r['tflops']:.3f} |")
+        dtype = "baseline (guided-diffusion recipe)" if r["dtype"] == BASELINE else r["dtype"]
+        out.append(f"| {r['preset']} | {r['res']}x{r['res']} | {r['batch']} | {dtype} | {r['mode']} | "
+                   f"{r['gflops']:.1f} | {r['img_s']:.2f} | {r['tflops']:.3f} | {r['speedup']:.2f} |")
     return "\n".join(out) + "\n"
+
+
+def best_against_reference(rows) -> str:
+    """The fastest configuration per preset at batch 64 against the published H200 numbers."""
+    lines = []
+    for preset, ref in REFERENCE_H200.items():
+        cand = [r for r in rows if r["preset"] == preset and r["batch"] == 64 and r["dtype"] != BASELINE
+                and r["res"] == create_model(preset, device="meta").image_size]
+        if cand:
+            b = max(cand, key=lambda r: r["img_s"])
+            lines.append(f"- {preset}, batch 64: best {b['img_s']:.1f} img/s ({b['dtype']}, {b['mode']}), "
+                         f"{b['speedup']:.2f}x this run's baseline, {b['img_s'] / ref:.2f}x the published "
+                         f"{ref:.0f} img/s of guided-diffusion on an H200")
+    return "\n".join(lines) + ("\n" if lines else "")
 
 
 def main():
@@ -104,13 +142,20 @@ def main():
     p.add_argument("--batch", nargs="+", type=int, default=[16, 64])
     p.add_argument("--dtypes", nargs="+", default=["fp32", "bf16", "fp16", "fp16-torso"])
     p.add_argument("--modes", nargs="+", default=["eager", "compiled"], choices=["eager", "compiled"])
+    p.add_argument("--compiled-dtypes", nargs="+", default=["bf16", "fp16"],
+                   help="dtypes that also run compiled (each compile takes about a minute on a GPU)")
     p.add_argument("--size", type=int, default=None, help="input resolution (default: the preset's)")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--iters", type=int, default=20)
     p.add_argument("--no-channels-last", action="store_true")
     p.add_argument("--no-tf32", action="store_true")
     p.add_argument("--out", help="also write the table (with a header naming the device) to this file")
+    p.add_argument("--json", help="also save the rows here (to split a long GPU run into several calls)")
+    p.add_argument("--from-json", nargs="+", metavar="JSON",
+                   help="measure nothing: join the rows saved by earlier --json runs into one table")
     a = p.parse_args()
+    if a.from_json:
+        return write_saved(a.from_json, a.out)
     device = "cuda" if torch.cuda.is_available() and not a.quick else "cpu"
     if a.quick:
         a.batch, a.dtypes, a.modes, a.size, a.warmup, a.iters = [1], ["fp32", "bf16"], ["eager"], 64, 1, 2
@@ -119,27 +164,49 @@ def main():
     rows = []
     for preset in a.presets:
         for batch in a.batch:
-            for dtype in a.dtypes:
-                for mode in a.modes:
-                    row = run(preset, batch, dtype, mode == "compiled", device, not a.no_channels_last,
-                              a.size, a.warmup, a.iters)
-                    rows.append(row)
-                    print(f"{preset} b={batch} {dtype} {mode}: {row['img_s']:.2f} img/s, "
-                          f"{row['tflops']:.3f} TFLOP/s", flush=True)
+            configs = [(BASELINE, "eager")] + [(d, m) for d in a.dtypes for m in a.modes
+                                               if m == "eager" or d in a.compiled_dtypes]
+            base = None
+            for dtype, mode in configs:
+                row = run(preset, batch, dtype, mode == "compiled", device, not a.no_channels_last,
+                          a.size, a.warmup, a.iters)
+                base = base or row["img_s"]
+                row["speedup"] = row["img_s"] / base
+                rows.append(row)
+                print(f"{preset} b={batch} {dtype} {mode}: {row['img_s']:.2f} img/s, "
+                      f"{row['tflops']:.3f} TFLOP/s, {row['speedup']:.2f}x baseline", flush=True)
     kind = "GPU" if device == "cuda" else "CPU"
     title = (f"Measured on **{device_name(device)}** ({kind}), torch {torch.__version__}, "
              f"{'TF32 on' if device == 'cuda' and not a.no_tf32 else 'no TF32'}, "
-             f"{'channels-last' if not a.no_channels_last else 'contiguous'} memory, "
-             f"{a.warmup} warm-up + {a.iters} timed calls.")
+             f"{'channels-last' if not a.no_channels_last else 'contiguous'} memory "
+             f"(the baseline: contiguous), {a.warmup} warm-up + {a.iters} timed calls.")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"title": title, "kind": kind, "rows": rows}, f, indent=1)
+    write(rows, title, kind, a.out)
+
+
+def write_saved(paths, out):
+    saved = [json.load(open(p)) for p in paths]
+    kinds, titles = {s["kind"] for s in saved}, {s["title"] for s in saved}
+    if len(kinds) != 1 or len(titles) != 1:
+        raise SystemExit(f"--from-json: the runs differ in device or settings: {sorted(titles)}")
+    write([r for s in saved for r in s["rows"]], titles.pop(), kinds.pop(), out)
+
+
+def write(rows, title, kind, out):
     text = table(rows, title)
+    if kind == "GPU":
+        text += "\n" + best_against_reference(rows)
     print(text)
-    if a.out:
+    if out:
         note = ("These are **CPU numbers** from `python benchmarks/unet.py --quick` (batch 1, inputs "
                 "at 64x64 "
                 "for both presets, eager only) on a small shared build machine, so they are noisy and say "
-                "nothing about GPU speed; GPU numbers are pending a run of `python benchmarks/unet.py` "
+                "nothing about GPU speed: float16 and bfloat16 convolutions have no fast CPU kernels. GPU "
+                "numbers are pending a run of `python benchmarks/unet.py --out docs/models/benchmark.md` "
                 "on a GPU.\n\n" if kind == "CPU" else "")
-        with open(a.out, "w") as f:
+        with open(out, "w") as f:
             f.write("<!-- generated by benchmarks/unet.py; do not edit -->\n" + note + text)
 
 
