@@ -33,6 +33,12 @@ ORDERS = [
     ("unipc", {"order": 1}, 2, (40, 80, 160)),
     ("unipc", {"order": 2}, 3, (80, 160, 320)),
     ("unipc", {"order": 2, "variant": "bh1", "predict_x0": False}, 3, (80, 160, 320)),
+    ("lms", {"order": 1}, 1, (20, 40, 80)),
+    ("lms", {"order": 2}, 2, (40, 80, 160)),
+    ("lms", {"order": 3}, 3, (160, 320, 640)),   # multistep in sigma~: the order shows late
+    ("lms", {"order": 4}, 4, (160, 320, 640)),
+    ("dpm2_ancestral", {"eta": 0.0}, 2, (40, 80, 160)),
+    ("dpmpp_2s_ancestral", {"eta": 0.0}, 2, (40, 80, 160)),
 ]
 
 
@@ -76,6 +82,7 @@ def data_moments():
     ("ddim", {"eta": 1.0}, 200), ("ddpm", {"variance": "small"}, 200), ("ddpm", {"variance": "large"}, 200),
     ("euler_maruyama", {"sde": "vp"}, 400), ("euler_maruyama", {"sde": "ve"}, 400),
     ("pc", {"n_corrector": 1}, 200), ("sde_dpmpp_2m", {}, 50), ("euler", {"s_churn": 40.0}, 100),
+    ("dpm2_ancestral", {}, 50), ("dpmpp_2s_ancestral", {}, 50), ("dpmpp_2s_ancestral", {"eta": 0.5}, 50),
 ])
 def test_stochastic_samplers_reach_the_data_distribution(method, kw, steps):
     """Mean within 0.05 and covariance within 0.08 of the exact data moments (4000 samples: the
@@ -104,10 +111,10 @@ def test_ddim_eta1_and_ddpm_agree_in_distribution_with_different_noise():
 
 
 @pytest.mark.parametrize("method", ["ddim", "ddpm", "euler", "heun", "unipc", "euler_maruyama", "pc",
-                                    "sde_dpmpp_2m"])
+                                    "sde_dpmpp_2m", "lms", "dpm2_ancestral", "dpmpp_2s_ancestral"])
 @pytest.mark.parametrize("steps", [1, 2])
 def test_one_and_two_steps_are_finite(method, steps):
-    kw = {} if method in ("unipc", "heun") else {"generator": torch.Generator().manual_seed(0)}
+    kw = {} if method in ("unipc", "heun", "lms") else {"generator": torch.Generator().manual_seed(0)}
     out = sample(EPS, X_T, NS, method=method, steps=steps, **kw)
     assert out.shape == X_T.shape and torch.isfinite(out).all()
 
@@ -187,3 +194,40 @@ def test_registry_and_exports():
             "dpmsolver", "dpmsolver++"} <= set(METHODS)
     assert all(m.description for m in METHODS.values())
     assert difflearn.sample is sample
+
+
+@pytest.mark.parametrize("method,algorithm", [("dpm2_ancestral", "dpmsolver"), ("dpmpp_2s_ancestral", "dpmsolver++")])
+def test_ancestral_with_eta0_is_singlestep_dpm_solver_2(method, algorithm):
+    # no noise: one second-order singlestep step per interval, midpoint in lambda (r1 = 1/2)
+    from difflearn.dpm_solver import DPM_Solver
+    t = time_steps(NS, "logSNR", 1.0, 1e-3, 8, dtype=torch.float64)
+    ours = sample(EPS, X_T, NS, method=method, timesteps=t, eta=0.0)
+    ref = DPM_Solver(EPS, NS, algorithm_type=algorithm).sample(X_T, steps=16, order=2, method="singlestep_fixed",
+                                                               skip_type="logSNR", t_start=1.0, t_end=1e-3)
+    torch.testing.assert_close(ours, ref, rtol=1e-10, atol=1e-10)
+
+
+def test_lms_order1_is_ddim_and_weights_integrate_polynomials():
+    from difflearn.samplers.lms import lms_coefficients
+    t = time_steps(NS, "karras", 1.0, 1e-3, 12, dtype=torch.float64)
+    torch.testing.assert_close(sample(EPS, X_T, NS, "lms", timesteps=t, order=1), ddim(EPS, X_T, NS, t),
+                               rtol=1e-12, atol=1e-12)
+    # order p integrates polynomials of degree < p exactly: check with f(s) = s^k on an uneven grid
+    sig = np.array([80.0, 20.0, 7.0, 1.5, 0.4, 0.0])
+    for p in (1, 2, 3, 4):
+        c = lms_coefficients(sig, p)
+        for i in range(p - 1, len(sig) - 1):
+            for k in range(p):
+                approx = sum(cj * sig[i - j] ** k for j, cj in enumerate(c[i]))
+                exact = (sig[i + 1] ** (k + 1) - sig[i] ** (k + 1)) / (k + 1)
+                assert abs(approx - exact) <= 1e-9 * max(1.0, abs(exact)), (p, i, k)
+
+
+@pytest.mark.parametrize("method,kw,match", [
+    ("lms", {"order": 5}, "order must be one of"),
+    ("dpm2_ancestral", {"eta": 1.5}, r"eta must be in \[0, 1.0\], got 1.5"),
+    ("dpmpp_2s_ancestral", {"s_noise": -1.0}, "s_noise must be in"),
+])
+def test_new_samplers_reject_bad_options(method, kw, match):
+    with pytest.raises(ValueError, match=match):
+        sample(EPS, X_T, NS, method=method, steps=5, **kw)

@@ -24,7 +24,7 @@ import pytest
 import torch
 
 from difflearn.dpm_solver import DPM_Solver
-from difflearn.samplers import ddim, euler, heun, sample, sde_dpmpp_2m
+from difflearn.samplers import ddim, dpm2_ancestral, dpmpp_2s_ancestral, euler, heun, lms, sample, sde_dpmpp_2m
 from difflearn.schedules import NoiseScheduleVP
 from difflearn.timesteps import time_steps
 from difflearn.toy import GaussianMixture
@@ -163,6 +163,16 @@ def test_dpmpp_2m(steps):
     torch.testing.assert_close(ours, theirs, **TOL)
 
 
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+@pytest.mark.parametrize("steps", [3, 12])
+def test_lms(order, steps):
+    # k-diffusion integrates each Lagrange basis polynomial with scipy's quad; ours exactly
+    sigmas = karras_grid(steps)
+    theirs = K.sample_lms(denoiser, kd_start(T_START), sigmas, order=order, disable=True)
+    ours = lms(EPS, x_T(), NS, our_grid(sigmas), order=order, denoise_to_zero=True)
+    torch.testing.assert_close(ours, theirs, **TOL)
+
+
 @pytest.mark.parametrize("steps", [3, 8])
 def test_dpm_2_is_singlestep_dpm_solver_2(steps):
     # "DPM2": Euler to the geometric mean sigma~ (the midpoint in lambda), then the full step
@@ -266,4 +276,19 @@ def test_churn(kd_name, fn, s_tmin):
     draws = [torch.randn(B, 2, dtype=torch.float64) for _ in range(steps + 1)]
     churned = iter([z for z, s in zip(draws, sigmas[:-1].tolist()) if s_tmin <= s <= kw["s_tmax"]])
     ours = fn(EPS, x_T(), NS, our_grid(sigmas), denoise_to_zero=True, noise_sampler=lambda: next(churned), **kw)
+    torch.testing.assert_close(ours, theirs, **TOL)
+
+
+@pytest.mark.parametrize("kd_name,fn", [("sample_dpm_2_ancestral", dpm2_ancestral),
+                                        ("sample_dpmpp_2s_ancestral", dpmpp_2s_ancestral)])
+@pytest.mark.parametrize("eta", [0.0, 0.5, 1.0])
+def test_second_order_ancestral(kd_name, fn, eta):
+    steps = 10
+    sigmas = karras_grid(steps)
+    z = fixed_noise(steps)
+    it1, it2 = iter(z), iter(z)
+    theirs = getattr(K, kd_name)(denoiser, kd_start(T_START), sigmas, eta=eta, s_noise=1.01, disable=True,
+                                 noise_sampler=lambda s, s_next: next(it1))
+    ours = fn(EPS, x_T(), NS, our_grid(sigmas), eta=eta, s_noise=1.01, denoise_to_zero=True,
+              noise_sampler=lambda: next(it2))
     torch.testing.assert_close(ours, theirs, **TOL)

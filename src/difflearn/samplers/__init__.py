@@ -15,10 +15,12 @@ from typing import NamedTuple
 import torch
 
 from ..timesteps import SKIP_TYPES, time_steps
+from .ancestral import dpm2_ancestral, dpmpp_2s_ancestral
 from .ddim import ddim, ddim_inversion
 from .ddpm import ddpm
 from .dpmpp_sde import sde_dpmpp_2m
 from .edm import euler, heun
+from .lms import lms
 from .sde import euler_maruyama, predictor_corrector
 from .unipc import unipc
 
@@ -51,6 +53,9 @@ METHODS: dict[str, Method] = {
     "ddim": Method(ddim, "DDIM, deterministic for eta=0, DDPM-like for eta=1 (Song et al., 2021a)"),
     "euler": Method(euler, "EDM Euler with optional churn; = DDIM without churn (Karras et al., 2022)"),
     "heun": Method(heun, "Heun's 2nd-order method, 2 calls per step, optional churn (Karras et al., 2022)"),
+    "lms": Method(lms, "linear multistep (Adams-Bashforth) of order 1-4 in sigma~, 1 call per step"),
+    "dpm2_ancestral": Method(dpm2_ancestral, "DPM-Solver-2 step + ancestral noise, eta in [0, 1] ('DPM2 a')"),
+    "dpmpp_2s_ancestral": Method(dpmpp_2s_ancestral, "DPM-Solver++(2S) step + ancestral noise ('DPM++ 2S a')"),
     "unipc": Method(unipc, "UniPC-p predictor + UniC corrector, bh1/bh2 (Zhao et al., 2023)"),
     "euler_maruyama": Method(euler_maruyama, "Euler-Maruyama, reverse VP or VE SDE (Song et al., 2021b)"),
     "pc": Method(predictor_corrector, "predictor-corrector with Langevin corrector (Song et al., 2021b)"),
@@ -109,5 +114,5 @@ def sample(model_fn, x_T, noise_schedule, method: str = "unipc", steps: int | No
 # --8<-- [end:sample]
 
 
-__all__ = ["METHODS", "Method", "ddim", "ddim_inversion", "ddpm", "euler", "euler_maruyama", "heun",
-           "predictor_corrector", "sample", "sde_dpmpp_2m", "unipc"]
+__all__ = ["METHODS", "Method", "ddim", "ddim_inversion", "ddpm", "dpm2_ancestral", "dpmpp_2s_ancestral", "euler",
+           "euler_maruyama", "heun", "lms", "predictor_corrector", "sample", "sde_dpmpp_2m", "unipc"]

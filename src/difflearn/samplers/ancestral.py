@@ -1,0 +1,104 @@
+r"""Ancestral samplers: a deterministic step to a lower noise level, then fresh noise back up.
+
+From $\tilde\sigma_i$ to $\tilde\sigma_{i+1}$ (EDM variables, see `difflearn.samplers.edm`),
+an ancestral sampler splits the target level into a part reached by the ODE and a part
+made of new noise,
+
+$$\tilde\sigma_{i+1}^2 = \sigma_\downarrow^2 + \sigma_\uparrow^2, \qquad
+\sigma_\uparrow = \eta\,\frac{\tilde\sigma_{i+1}}{\tilde\sigma_i}\sqrt{\tilde\sigma_i^2 - \tilde\sigma_{i+1}^2},$$
+
+solves the probability-flow ODE from $\tilde\sigma_i$ down to $\sigma_\downarrow$, and adds
+$\sigma_\uparrow z$. With one Euler step this is DDIM with the same $\eta$ ($\sigma_\uparrow$
+is DDIM's $\sigma_\eta/\alpha_{i+1}$), which is why k-diffusion's "Euler a" needs no
+function of its own here: it is `ddim(..., eta=eta)`. The two samplers below take one
+*second-order* step instead, through the midpoint in $\lambda$ (the geometric mean
+$\sqrt{\tilde\sigma_i\sigma_\downarrow}$):
+
+- `dpm2_ancestral`: DPM-Solver-2 in noise-prediction form ("DPM2 a");
+- `dpmpp_2s_ancestral`: DPM-Solver++(2S) in data-prediction form ("DPM++ 2S a").
+
+$\eta = 0$ gives the deterministic DPM-Solver-2 and DPM-Solver++(2S) with $r_1 = 1/2$;
+$\eta = 1$ gives the DDPM-like amount of noise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ._common import Runner, make_grid, noise_source
+
+
+# --8<-- [start:ancestral_split]
+def ancestral_levels(sig: np.ndarray, eta: float):
+    r"""$(\sigma_\downarrow, \sigma_\uparrow)$ for every step along the levels `sig` (may end at 0)."""
+    s, s_next = sig[:-1], sig[1:]
+    up = eta * s_next / s * np.sqrt(np.clip(s**2 - s_next**2, 0.0, None))
+    down = np.sqrt(np.clip(s_next**2 - up**2, 0.0, None))
+    return down, up
+# --8<-- [end:ancestral_split]
+
+
+def _ancestral_2s(model_fn, x, noise_schedule, timesteps, eta, s_noise, data_prediction, denoise_to_zero,
+                  generator, noise_sampler, callback, progress, desc):
+    for name, v, hi in (("eta", eta, 1.0), ("s_noise", s_noise, float("inf"))):
+        if not 0 <= v <= hi:
+            raise ValueError(f"{name} must be in [0, {hi}], got {v!r}")
+    grid = make_grid(noise_schedule, timesteps, x)
+    sig = np.append(grid.sigma_ve, 0.0) if denoise_to_zero else grid.sigma_ve
+    down, up = ancestral_levels(sig, eta)
+    n = len(down)
+    # the midpoint in lambda of each step, its time and alpha: computed once, in float64
+    mid = np.sqrt(sig[:-1] * down)
+    safe = np.where(down > 0, mid, 1.0)                   # the step to sigma~ = 0 has no midpoint
+    t_mid64 = noise_schedule.inverse_lambda(-torch.log(torch.as_tensor(safe, dtype=torch.float64)))
+    a_mid = np.exp(noise_schedule.marginal_log_mean_coeff(t_mid64).numpy()).tolist()
+    t_mid = t_mid64.to(grid.t_model.device, grid.t_model.dtype)
+    alpha, sig_l, down_l, mid_l = grid.alpha.tolist(), sig.tolist(), down.tolist(), mid.tolist()
+    add_std = (s_noise * up).tolist()
+    noise = noise_source(x, generator, noise_sampler)
+    run = Runner(model_fn, x, grid, callback, progress, desc)
+    x = x / alpha[0]                                      # x~ = x / alpha
+    for i in run.range(n):
+        # --8<-- [start:ancestral_step]
+        s, s_down, s_mid = sig_l[i], down_l[i], mid_l[i]
+        eps = run.eps(alpha[i] * x, i)
+        run.callback(i, alpha[i] * x, eps)
+        if s_down == 0.0:                                 # last step to sigma~ = 0: x~ = D
+            x = x - s * eps
+        elif data_prediction:                             # DPM-Solver++(2S), r1 = 1/2
+            d = x - s * eps                               # D at sigma~_i
+            u = (s_mid / s) * x + (1 - s_mid / s) * d
+            d_mid = u - s_mid * run.eps(a_mid[i] * u, i, t_mid[i])
+            x = (s_down / s) * x + (1 - s_down / s) * d_mid
+        else:                                             # DPM-Solver-2, r1 = 1/2
+            u = x + (s_mid - s) * eps
+            x = x + (s_down - s) * run.eps(a_mid[i] * u, i, t_mid[i])
+        if add_std[i] > 0:
+            x = x + add_std[i] * noise()                  # back up to sigma~_(i+1)
+        # --8<-- [end:ancestral_step]
+    return run.done(x if denoise_to_zero else alpha[-1] * x)
+
+
+def dpm2_ancestral(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noise: float = 1.0,
+                   denoise_to_zero: bool = False, generator=None, noise_sampler=None, callback=None,
+                   progress: bool = False):
+    r"""DPM-Solver-2 steps to $\sigma_\downarrow$ plus ancestral noise (k-diffusion's "DPM2 a").
+
+    N steps, 2N model calls (the step to $\tilde\sigma = 0$ of `denoise_to_zero` is one call).
+    `eta` in [0, 1] scales the fresh noise, `s_noise` multiplies it. Other arguments as in
+    `ddim`; `noise_sampler()` is called once per step that ends above $\tilde\sigma = 0$.
+    """
+    return _ancestral_2s(model_fn, x, noise_schedule, timesteps, eta, s_noise, False, denoise_to_zero,
+                         generator, noise_sampler, callback, progress, "DPM2 a")
+
+
+def dpmpp_2s_ancestral(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noise: float = 1.0,
+                       denoise_to_zero: bool = False, generator=None, noise_sampler=None, callback=None,
+                       progress: bool = False):
+    r"""DPM-Solver++(2S) steps to $\sigma_\downarrow$ plus ancestral noise ("DPM++ 2S a").
+
+    Arguments as in `dpm2_ancestral`.
+    """
+    return _ancestral_2s(model_fn, x, noise_schedule, timesteps, eta, s_noise, True, denoise_to_zero,
+                         generator, noise_sampler, callback, progress, "DPM++ 2S a")

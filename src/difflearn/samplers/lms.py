@@ -1,0 +1,73 @@
+r"""Linear multistep (Adams–Bashforth) in the EDM variable: the "LMS" sampler.
+
+The probability-flow ODE in EDM's variables is $d\tilde x/d\tilde\sigma = \hat\varepsilon$
+(see `difflearn.samplers.edm`). A linear multistep method of order $p$ keeps the last $p$
+slopes $\hat\varepsilon_i, \dots, \hat\varepsilon_{i-p+1}$, fits the polynomial through them
+(as a function of $\tilde\sigma$), and integrates it exactly over the step:
+
+$$\tilde x_{i+1} = \tilde x_i + \sum_{j=0}^{p-1} c_{ij}\,\hat\varepsilon_{i-j}, \qquad
+c_{ij} = \int_{\tilde\sigma_i}^{\tilde\sigma_{i+1}} \ell_{ij}(\sigma)\,d\sigma ,$$
+
+where $\ell_{ij}$ is the Lagrange basis polynomial that is 1 at $\tilde\sigma_{i-j}$ and 0 at
+the other $p - 1$ nodes. One model call per step, like DDIM, but order $p$ (Karras et al.,
+2022, use it as "LMS"; k-diffusion's `sample_lms` with `order=4` is the web-UI sampler).
+On an uneven grid the weights change from step to step; they are computed once, exactly,
+before the loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.polynomial import Polynomial
+
+from ._common import Runner, make_grid
+
+
+# --8<-- [start:lms_coefficients]
+def lms_coefficients(sig: np.ndarray, order: int) -> list[list[float]]:
+    r"""The weights $c_{ij}$ of every step along the noise levels `sig` (decreasing, may end at 0).
+
+    Step $i$ uses $p = \min(i + 1, \text{order})$ slopes. The basis polynomials are built in the
+    shifted variable $u = \sigma - \tilde\sigma_i$ (nodes near 0) and integrated exactly.
+    """
+    coeffs = []
+    for i in range(len(sig) - 1):
+        p = min(i + 1, order)
+        nodes = sig[i - p + 1:i + 1][::-1] - sig[i]          # u at sigma_i, sigma_(i-1), ...
+        h = sig[i + 1] - sig[i]
+        row = []
+        for j in range(p):
+            others = np.delete(nodes, j)
+            basis = (Polynomial.fromroots(others) if len(others) else Polynomial([1.0])) / np.prod(nodes[j] - others)
+            antiderivative = basis.integ()
+            row.append(float(antiderivative(h) - antiderivative(0.0)))
+        coeffs.append(row)
+    return coeffs
+# --8<-- [end:lms_coefficients]
+
+
+def lms(model_fn, x, noise_schedule, timesteps, order: int = 4, denoise_to_zero: bool = False,
+        callback=None, progress: bool = False):
+    r"""Linear multistep of order `order` (1-4) on $d\tilde x/d\tilde\sigma = \hat\varepsilon$.
+
+    N steps, N model calls; order 1 is DDIM. With `denoise_to_zero` the last step goes to
+    $\tilde\sigma = 0$ with the same polynomial (k-diffusion's `sample_lms` on its grid ending
+    in 0), one more model call. Other arguments as in `ddim`.
+    """
+    if isinstance(order, bool) or order not in (1, 2, 3, 4):
+        raise ValueError(f"order must be one of (1, 2, 3, 4), got {order!r}")
+    grid = make_grid(noise_schedule, timesteps, x)
+    sig = np.append(grid.sigma_ve, 0.0) if denoise_to_zero else grid.sigma_ve
+    coeffs = lms_coefficients(sig, order)
+    alpha = grid.alpha.tolist()
+    run = Runner(model_fn, x, grid, callback, progress, "LMS")
+    x = x / alpha[0]                                      # x~ = x / alpha
+    slopes = []                                           # eps_i, eps_(i-1), ...
+    for i in run.range(len(coeffs)):
+        # --8<-- [start:lms_step]
+        eps = run.eps(alpha[i] * x, i)                    # the slope d x~ / d sigma~
+        run.callback(i, alpha[i] * x, eps)
+        slopes = [eps] + slopes[:order - 1]
+        x = x + sum(c * d for c, d in zip(coeffs[i], slopes))
+        # --8<-- [end:lms_step]
+    return run.done(x if denoise_to_zero else alpha[-1] * x)
