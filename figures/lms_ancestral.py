@@ -22,13 +22,15 @@ FIGURES = {
                    "through the last point of each order.",
     },
     "ancestral-paths": {
-        "alt": "Three square panels showing the paths of the same 40 starting points on the 8-mode "
-               "ring mixture: DDIM (smooth curves), Euler a with eta 1 and DPM++ 2S a with eta 1 "
-               "(jagged paths). All three end on the modes of the ring, but the ancestral samplers "
-               "end on different points than DDIM.",
-        "caption": "The same starting noise, 20 steps on a Karras grid: DDIM follows the probability-flow "
-                   "ODE; the ancestral samplers (η = 1) re-draw part of the state at every step and "
-                   "reach the same distribution by a random route.",
+        "alt": "Three square panels for the same 40 starting points on the 8-mode ring mixture, with "
+               "the paths of 8 of them drawn: DDIM (smooth curves), Euler a with eta 1 and DPM++ 2S a "
+               "with eta 1 (jagged paths that jump across the plane at high noise). The 40 end points of "
+               "all three samplers lie on the modes of the ring, but the ancestral samplers put them on "
+               "different modes than DDIM.",
+        "caption": "The same starting noise, 20 steps on a Karras grid, then the final step to σ̃ = 0 "
+                   "(black: the 40 samples; lines: 8 of the paths, in the VP variable x). DDIM follows the "
+                   "probability-flow ODE; the ancestral samplers (η = 1) re-draw part of the state at "
+                   "every step and reach the same distribution by a random route.",
     },
 }
 
@@ -62,14 +64,14 @@ def render(quick: bool, device: str) -> dict:
     panels = [("DDIM (η = 0)", "ddim", {}), ("Euler a (DDIM, η = 1)", "ddim", {"eta": 1.0}),
               ("DPM++ 2S a (η = 1)", "dpmpp_2s_ancestral", {"eta": 1.0})]
     for k, (a, (label, method, kw)) in enumerate(zip(axes, panels)):
-        path = [x0]
-        sample(eps2, x0, ns, method, steps=20, skip_type="karras", generator=torch.Generator().manual_seed(3),
-               callback=lambda d, path=path: path.append(d["x_t"].clone()), **kw)
-        P = torch.stack(path[1:]).numpy()  # (calls, B, 2) states at every model call on the grid
+        path = []
+        out = sample(eps2, x0, ns, method, steps=20, skip_type="karras", generator=torch.Generator().manual_seed(3),
+                     denoise_to_zero=True, callback=lambda d, path=path: path.append(d["x_t"].clone()), **kw)
+        P = torch.stack(path + [out]).numpy()  # (calls + 1, B, 2): the state at every grid level, then x_0
         a.scatter(data[:, 0], data[:, 1], s=1, color="lightgrey")
-        for b in range(P.shape[1]):
-            a.plot(P[:, b, 0], P[:, b, 1], color=PALETTE[k], lw=0.6, alpha=0.7)
-        a.scatter(P[-1, :, 0], P[-1, :, 1], s=6, color="black", zorder=3)
+        for b in range(8):  # a few paths, all end points
+            a.plot(P[:, b, 0], P[:, b, 1], color=PALETTE[k], lw=0.8, alpha=0.8)
+        a.scatter(P[-1, :, 0], P[-1, :, 1], s=8, color="black", zorder=3)
         a.set_title(label)
         a.set_xlim(-3.2, 3.2)
         a.set_ylim(-3.2, 3.2)
