@@ -5,11 +5,11 @@ version). It prints, and writes as Markdown plus a JSON record beside it:
 
 1. digits-FID (`difflearn.metrics.digits_fid`) of 899 samples of `digits-uncond` against a
    fixed half of the real digits (898 images), for DDIM, DPM-Solver-2/3 (singlestep),
-   DPM-Solver++(2M/3M), UniPC and Heun at NFE 5, 8, 10, 15, 20, 50, all from the same x_T and
-   the same `--skip-type` time grid. The other half of the real digits (899 images) against
+   DPM-Solver++(2M/3M), UniPC, Heun, LMS-4 and DPM++ 2S a (ancestral, eta = 1) at NFE 5, 8,
+   10, 15, 20, 50, all from the same x_T and the same `--skip-type` time grid. The other half of the real digits (899 images) against
    the same half is the real-vs-real reference: same sample sizes, same finite-sample bias.
-   NFE is counted by wrapping the model, not assumed; Heun spends two evaluations per step,
-   so its column uses the largest step count whose NFE fits.
+   NFE is counted by wrapping the model, not assumed; Heun and DPM++ 2S a spend two
+   evaluations per step, so their columns use the largest step count whose NFE fits.
 2. Classifier guidance: DPM-Solver++(3M), logSNR steps, NFE 10, `digits-uncond` guided by
    `digits-classifier` at scales 0, 1, 2, 4, 8; the accuracy is that of `digits-features`
    (an independent classifier) on the requested labels.
@@ -45,6 +45,8 @@ SAMPLERS = {
     "DPM-Solver++(3M)": ("dpmsolver++", {"order": 3}, lambda n: n),
     "UniPC": ("unipc", {}, lambda n: n),
     "Heun": ("heun", {}, lambda n: max(1, n // 2)),
+    "LMS-4": ("lms", {"order": 4}, lambda n: n),
+    "DPM++ 2S a (eta 1)": ("dpmpp_2s_ancestral", {"eta": 1.0, "seed": 1}, lambda n: max(1, n // 2)),
 }
 
 
@@ -58,6 +60,9 @@ def counted(fn):
 
 def run(fn, x_T, ns, method, kw, steps, skip_type):
     f = counted(fn)
+    kw = dict(kw)
+    if "seed" in kw:  # a stochastic sampler: the same noise stream for every cell
+        kw["generator"] = torch.Generator().manual_seed(kw.pop("seed"))
     with torch.no_grad():
         x = sample(f, x_T, ns, method=method, steps=steps, skip_type=skip_type, **kw)
     return x, f.calls

@@ -37,7 +37,7 @@ T_END = 1e-3
 def configs():
     """(label, method, steps-per-NFE function, kwargs)."""
     one = lambda n: n  # noqa: E731
-    out = [("DDIM", "ddim", one, {}), ("Heun", "heun", lambda n: n // 2, {})]
+    out = [("DDIM", "ddim", one, {}), ("Heun", "heun", lambda n: n // 2, {}), ("LMS-4", "lms", one, {"order": 4})]
     for order in (1, 2, 3):
         for variant in ("bh1", "bh2"):
             out.append((f"UniPC-{order} {variant}", "unipc", one, {"order": order, "variant": variant}))

@@ -231,3 +231,17 @@ def test_lms_order1_is_ddim_and_weights_integrate_polynomials():
 def test_new_samplers_reject_bad_options(method, kw, match):
     with pytest.raises(ValueError, match=match):
         sample(EPS, X_T, NS, method=method, steps=5, **kw)
+
+
+@pytest.mark.parametrize("context", [torch.no_grad, torch.inference_mode])
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_sampler_runs_without_autograd(method, context):
+    # samplers are usually called inside no_grad() or inference_mode(); the results must not change
+    def kw():  # the samplers that take noise get the same stream twice
+        if method in ("unipc", "heun", "lms", "dpmsolver", "dpmsolver++"):
+            return {}
+        return {"generator": torch.Generator().manual_seed(0)}
+    plain = sample(EPS, X_T, NS, method=method, steps=6, **kw())
+    with context():
+        out = sample(EPS, X_T, NS, method=method, steps=6, **kw())
+    torch.testing.assert_close(out, plain, rtol=0, atol=0)

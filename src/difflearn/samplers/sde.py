@@ -26,8 +26,9 @@ SDES = ("vp", "ve")
 
 def beta_at(noise_schedule, t: np.ndarray) -> np.ndarray:
     r"""$\beta(t) = -2\,\frac{d}{dt}\log\alpha_t$, by automatic differentiation in float64."""
-    t = torch.as_tensor(t, dtype=torch.float64).clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(noise_schedule.marginal_log_mean_coeff(t).sum(), t)
+    with torch.inference_mode(False), torch.enable_grad():  # also inside no_grad() / inference_mode()
+        t = torch.as_tensor(t, dtype=torch.float64).clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(noise_schedule.marginal_log_mean_coeff(t).sum(), t)
     return (-2.0 * grad).numpy()
 
 
