@@ -54,7 +54,7 @@ def render(quick: bool, device: str) -> dict:
     markers = "os^vDPX<>h"
     for k, (label, fids) in enumerate(record["fid"].items()):
         ax.plot(record["nfe_used"][label], fids, marker=markers[k], color=PALETTE[k % len(PALETTE)],
-                label=label)
+                ls="--" if k >= len(PALETTE) else "-", label=label)  # dashed once the colours repeat
     ax.axhline(record["real_vs_real"], color="0.5", ls="--", lw=1, label="real vs real")
     ax.set(xscale="log", yscale="log", xlabel="NFE (model evaluations)", ylabel="digits-FID")
     ax.set_xticks(record["nfes"], [str(n) for n in record["nfes"]])
