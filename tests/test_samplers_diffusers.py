@@ -16,7 +16,7 @@ import torch
 
 diffusers = pytest.importorskip("diffusers")
 
-from difflearn.samplers import ddim, ddpm, euler, heun, sde_dpmpp_2m, unipc  # noqa: E402
+from difflearn.samplers import ddim, ddpm, euler, heun, lms, sde_dpmpp_2m, unipc  # noqa: E402
 from difflearn.schedules import NoiseScheduleVP  # noqa: E402
 from difflearn.timesteps import time_steps  # noqa: E402
 from difflearn.toy import GaussianMixture  # noqa: E402
@@ -167,3 +167,17 @@ def test_sigma_grids(kind):
     t = time_steps(ns, skip, 1.0, 1e-3, n - 1, dtype=torch.float64)
     ours = ns.marginal_std(t) / ns.marginal_alpha(t)
     torch.testing.assert_close(ours, sched.sigmas[:-1].double(), rtol=1e-5, atol=0)  # float32 table
+
+
+@pytest.mark.parametrize("order", [1, 2, 4])
+def test_lms(order):
+    # LMSDiscreteScheduler: the same Adams-Bashforth weights in sigma~ (scipy quad), and the
+    # last step integrates the polynomial down to sigma~ = 0, like our denoise_to_zero
+    sched = diffusers.LMSDiscreteScheduler()
+    sched.set_timesteps(10)
+    ns, eps, unet = setup(sched)
+    t = grid(sched)
+    a_T = ns.marginal_alpha(t[:1])
+    ref = run_diffusers(sched, unet, x_T() / a_T, scale=True, order=order)
+    ours = lms(eps, x_T(), ns, t, order=order, denoise_to_zero=True)
+    torch.testing.assert_close(ours, ref, atol=ATOL, rtol=0)
