@@ -83,6 +83,7 @@ def data_moments():
     ("euler_maruyama", {"sde": "vp"}, 400), ("euler_maruyama", {"sde": "ve"}, 400),
     ("pc", {"n_corrector": 1}, 200), ("sde_dpmpp_2m", {}, 50), ("euler", {"s_churn": 40.0}, 100),
     ("dpm2_ancestral", {}, 50), ("dpmpp_2s_ancestral", {}, 50), ("dpmpp_2s_ancestral", {"eta": 0.5}, 50),
+    ("sde_dpmpp_3m", {}, 200), ("sde_dpmpp_2m", {"eta": 0.5}, 50),  # 3M: slower to settle, see the SDE page
 ])
 def test_stochastic_samplers_reach_the_data_distribution(method, kw, steps):
     """Mean within 0.05 and covariance within 0.08 of the exact data moments (4000 samples: the
@@ -111,7 +112,7 @@ def test_ddim_eta1_and_ddpm_agree_in_distribution_with_different_noise():
 
 
 @pytest.mark.parametrize("method", ["ddim", "ddpm", "euler", "heun", "unipc", "euler_maruyama", "pc",
-                                    "sde_dpmpp_2m", "lms", "dpm2_ancestral", "dpmpp_2s_ancestral"])
+                                    "sde_dpmpp_2m", "sde_dpmpp_3m", "lms", "dpm2_ancestral", "dpmpp_2s_ancestral"])
 @pytest.mark.parametrize("steps", [1, 2])
 def test_one_and_two_steps_are_finite(method, steps):
     kw = {} if method in ("unipc", "heun", "lms") else {"generator": torch.Generator().manual_seed(0)}
@@ -227,6 +228,9 @@ def test_lms_order1_is_ddim_and_weights_integrate_polynomials():
     ("lms", {"order": 5}, "order must be one of"),
     ("dpm2_ancestral", {"eta": 1.5}, r"eta must be in \[0, 1.0\], got 1.5"),
     ("dpmpp_2s_ancestral", {"s_noise": -1.0}, "s_noise must be in"),
+    ("sde_dpmpp_2m", {"eta": -0.1}, r"eta must be in \[0, 1\], got -0.1"),
+    ("sde_dpmpp_2m", {"order": 3, "solver_type": "midpoint"}, "order 3 uses the 'heun'"),
+    ("sde_dpmpp_3m", {"eta": 2.0}, "eta must be in"),
 ])
 def test_new_samplers_reject_bad_options(method, kw, match):
     with pytest.raises(ValueError, match=match):
@@ -245,3 +249,13 @@ def test_every_sampler_runs_without_autograd(method, context):
     with context():
         out = sample(EPS, X_T, NS, method=method, steps=6, **kw())
     torch.testing.assert_close(out, plain, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_sde_dpmpp_with_eta0_is_the_ode_solver(order):
+    # eta = 0: no noise, and the update is DPM-Solver++ multistep (order 3 with its Taylor warm-up)
+    t = time_steps(NS, "logSNR", 1.0, 1e-3, 12, dtype=torch.float64)
+    kw = dict(timesteps=t, order=order, lower_order_final=False)
+    sde = sample(EPS, X_T, NS, method="sde_dpmpp_2m", eta=0.0, solver_type="heun", **kw)
+    ode = sample(EPS, X_T, NS, method="dpmsolver++", solver_type="taylor", **kw)
+    torch.testing.assert_close(sde, ode, rtol=1e-10, atol=1e-10)

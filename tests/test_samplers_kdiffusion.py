@@ -24,7 +24,7 @@ import pytest
 import torch
 
 from difflearn.dpm_solver import DPM_Solver
-from difflearn.samplers import ddim, dpm2_ancestral, dpmpp_2s_ancestral, euler, heun, lms, sample, sde_dpmpp_2m
+from difflearn.samplers import ddim, dpm2_ancestral, dpmpp_2s_ancestral, euler, heun, lms, sample, sde_dpmpp_2m, sde_dpmpp_3m
 from difflearn.schedules import NoiseScheduleVP
 from difflearn.timesteps import time_steps
 from difflearn.toy import GaussianMixture
@@ -33,18 +33,26 @@ from difflearn.toy import GaussianMixture
 def load_sampling():
     spec = importlib.util.find_spec("k_diffusion")
     if spec is None or not spec.submodule_search_locations:
-        pytest.skip("k-diffusion is not installed (make test installs it)")
+        pytest.skip("k-diffusion is not installed (make test installs it)", allow_module_level=True)
     if "k_diffusion" not in sys.modules:  # a bare package object: skips k_diffusion/__init__.py
         pkg = types.ModuleType("k_diffusion")
         pkg.__path__ = list(spec.submodule_search_locations)
         sys.modules["k_diffusion"] = pkg
-    if importlib.util.find_spec("torchvision") is None and "torchvision" not in sys.modules:
+    stubs = {}
+    if importlib.util.find_spec("torchvision") is None:
+        # only while k_diffusion.utils is imported: other libraries (diffusers) must keep
+        # seeing that torchvision is absent
         tv = types.ModuleType("torchvision")
         tv.transforms = types.ModuleType("torchvision.transforms")
         tv.transforms.functional = types.ModuleType("torchvision.transforms.functional")
-        sys.modules.update({"torchvision": tv, "torchvision.transforms": tv.transforms,
-                            "torchvision.transforms.functional": tv.transforms.functional})
-    import k_diffusion.sampling as kds
+        stubs = {"torchvision": tv, "torchvision.transforms": tv.transforms,
+                 "torchvision.transforms.functional": tv.transforms.functional}
+    sys.modules.update(stubs)
+    try:
+        import k_diffusion.sampling as kds
+    finally:
+        for name in stubs:
+            sys.modules.pop(name, None)
     return kds
 
 
@@ -250,13 +258,27 @@ def test_euler_ancestral_is_ddim_eta(eta):
 
 @pytest.mark.parametrize("solver_type", ["midpoint", "heun"])
 @pytest.mark.parametrize("steps", [6, 20])
-def test_dpmpp_2m_sde(solver_type, steps):
+@pytest.mark.parametrize("eta", [1.0, 0.5])
+def test_dpmpp_2m_sde(solver_type, steps, eta):
     sigmas = karras_grid(steps)
     z = fixed_noise(steps)
     it1, it2 = iter(z), iter(z)
-    theirs = K.sample_dpmpp_2m_sde(denoiser, kd_start(T_START), sigmas, eta=1.0, solver_type=solver_type,
+    theirs = K.sample_dpmpp_2m_sde(denoiser, kd_start(T_START), sigmas, eta=eta, solver_type=solver_type,
                                    noise_sampler=lambda s, s_next: next(it1), disable=True)
-    ours = sde_dpmpp_2m(EPS, x_T(), NS, our_grid(sigmas), solver_type=solver_type, lower_order_final=False,
+    ours = sde_dpmpp_2m(EPS, x_T(), NS, our_grid(sigmas), solver_type=solver_type, eta=eta,
+                        lower_order_final=False, denoise_to_zero=True, noise_sampler=lambda: next(it2))
+    torch.testing.assert_close(ours, theirs, **TOL)
+
+
+@pytest.mark.parametrize("steps", [6, 20])
+@pytest.mark.parametrize("eta", [1.0, 0.5, 0.0])
+def test_dpmpp_3m_sde(steps, eta):
+    sigmas = karras_grid(steps)
+    z = fixed_noise(steps)
+    it1, it2 = iter(z), iter(z)
+    theirs = K.sample_dpmpp_3m_sde(denoiser, kd_start(T_START), sigmas, eta=eta,
+                                   noise_sampler=lambda s, s_next: next(it1), disable=True)
+    ours = sde_dpmpp_3m(EPS, x_T(), NS, our_grid(sigmas), eta=eta, lower_order_final=False,
                         denoise_to_zero=True, noise_sampler=lambda: next(it2))
     torch.testing.assert_close(ours, theirs, **TOL)
 

@@ -18,7 +18,7 @@ from ..timesteps import SKIP_TYPES, time_steps
 from .ancestral import dpm2_ancestral, dpmpp_2s_ancestral
 from .ddim import ddim, ddim_inversion
 from .ddpm import ddpm
-from .dpmpp_sde import sde_dpmpp_2m
+from .dpmpp_sde import sde_dpmpp_2m, sde_dpmpp_3m
 from .edm import euler, heun
 from .lms import lms
 from .sde import euler_maruyama, predictor_corrector
@@ -59,7 +59,8 @@ METHODS: dict[str, Method] = {
     "unipc": Method(unipc, "UniPC-p predictor + UniC corrector, bh1/bh2 (Zhao et al., 2023)"),
     "euler_maruyama": Method(euler_maruyama, "Euler-Maruyama, reverse VP or VE SDE (Song et al., 2021b)"),
     "pc": Method(predictor_corrector, "predictor-corrector with Langevin corrector (Song et al., 2021b)"),
-    "sde_dpmpp_2m": Method(sde_dpmpp_2m, "SDE-DPM-Solver++(2M), midpoint or heun (Lu et al., 2022b)"),
+    "sde_dpmpp_2m": Method(sde_dpmpp_2m, "SDE-DPM-Solver++(2M), midpoint or heun, eta in [0, 1] (Lu et al., 2022b)"),
+    "sde_dpmpp_3m": Method(sde_dpmpp_3m, "SDE-DPM-Solver++(3M), k-diffusion's 'DPM++ 3M SDE', eta in [0, 1]"),
     "dpmsolver": Method(_dpm_solver("dpmsolver"), "DPM-Solver, orders 1-3 (Lu et al., 2022a)"),
     "dpmsolver++": Method(_dpm_solver("dpmsolver++"), "DPM-Solver++, orders 1-3 (Lu et al., 2022b)"),
 }
@@ -115,4 +116,4 @@ def sample(model_fn, x_T, noise_schedule, method: str = "unipc", steps: int | No
 
 
 __all__ = ["METHODS", "Method", "ddim", "ddim_inversion", "ddpm", "dpm2_ancestral", "dpmpp_2s_ancestral", "euler",
-           "euler_maruyama", "heun", "lms", "predictor_corrector", "sample", "sde_dpmpp_2m", "unipc"]
+           "euler_maruyama", "heun", "lms", "predictor_corrector", "sample", "sde_dpmpp_2m", "sde_dpmpp_3m", "unipc"]

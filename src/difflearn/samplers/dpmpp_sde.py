@@ -1,4 +1,4 @@
-r"""SDE-DPM-Solver++(2M): the multistep DPM-Solver++ for the reverse SDE (Lu et al., 2022b).
+r"""SDE-DPM-Solver++: the multistep DPM-Solver++ for the reverse SDE (Lu et al., 2022b).
 
 Solving the reverse VP SDE with the variation-of-constants formula in $\lambda$ and a data
 prediction $\hat x_0$ that is held constant (first order) or linear in $\lambda$ (second
@@ -11,6 +11,14 @@ $$x_t = \frac{\sigma_t}{\sigma_s} e^{-h} x_s + \alpha_t\,(1 - e^{-2h})\, D_0 + c
 with $D_0 = \hat x_0(x_s)$, $D_1 = (D_0 - \hat x_0^{\text{prev}})/r$, $r = h_{\text{prev}}/h$, and
 $c(h) = \tfrac12\alpha_t(1 - e^{-2h})$ ("midpoint") or
 $c(h) = \alpha_t\big(\frac{1 - e^{-2h}}{-2h} + 1\big)$ ("heun"). First order drops $D_1$.
+
+k-diffusion adds a knob $\eta \in [0, 1]$ that interpolates between the ODE ($\eta = 0$,
+DPM-Solver++(2M)) and the SDE above ($\eta = 1$): every $2h$ becomes $(1 + \eta)h$, the
+factor of $x_s$ becomes $\frac{\sigma_t}{\sigma_s}e^{-\eta h}$, and the noise standard deviation
+$\sigma_t\sqrt{1 - e^{-2\eta h}}$. Its third-order version ("DPM++ 3M SDE") adds the second
+divided difference with the weights of the official third-order multistep update,
+$\alpha_t(\varphi_2 D_1 - \varphi_3 D_2)$ with $\varphi_2 = \frac{e^{-\hat h} - 1}{\hat h} + 1$,
+$\varphi_3 = \frac{\varphi_2}{\hat h} - \frac12$, $\hat h = (1 + \eta)h$.
 """
 
 from __future__ import annotations
@@ -23,56 +31,78 @@ SOLVER_TYPES = ("midpoint", "heun")
 
 
 # --8<-- [start:sde_dpmpp_coefficients]
-def sde_dpmpp_coefficients(grid, orders, solver_type: str):
-    """Per step: weights of x, of x0_pred now (D0), of the previous x0_pred, and the noise std."""
+def sde_dpmpp_coefficients(grid, orders, solver_type: str, eta: float = 1.0):
+    """Per step: the weight of x, the weights of the current and two previous x0_pred
+    (m0, m1, m2) and the noise std."""
     a, s, lam = grid.alpha, grid.sigma, grid.lam
-    c_x, c_0, c_1, std = [], [], [], []
+    c_x, c_m, std = [], [], []
     for k, p in enumerate(orders, start=1):
         h = lam[k] - lam[k - 1]
-        e = -np.expm1(-2.0 * h)                         # 1 - e^{-2h}
-        c_x.append(s[k] / s[k - 1] * np.exp(-h))
-        std.append(s[k] * np.sqrt(e))
-        w0, w1 = a[k] * e, 0.0
-        if p == 2:                                      # D1 = (m0 - m1) / r,  r = h_prev / h
+        hh = (1.0 + eta) * h                              # h-hat: 2h for the full SDE
+        e = -np.expm1(-hh)                                # 1 - e^{-h-hat}
+        phi2 = -e / hh + 1.0
+        c_x.append(s[k] / s[k - 1] * np.exp(-eta * h))
+        std.append(s[k] * np.sqrt(-np.expm1(-2.0 * eta * h)))
+        w = [a[k] * e, 0.0, 0.0]
+        if p == 2:                                        # D1 = (m0 - m1) / r,  r = h_prev / h
             r = (lam[k - 1] - lam[k - 2]) / h
-            d1 = 0.5 * a[k] * e if solver_type == "midpoint" else a[k] * (e / (-2.0 * h) + 1.0)
-            w0, w1 = w0 + d1 / r, -d1 / r
-        c_0.append(w0)
-        c_1.append(w1)
-    return c_x, c_0, c_1, std
+            d1 = 0.5 * a[k] * e if solver_type == "midpoint" else a[k] * phi2
+            w = [w[0] + d1 / r, -d1 / r, 0.0]
+        elif p == 3:                                      # phi2 D1 - phi3 D2, D1 and D2 from m0, m1, m2
+            r0, r1 = (lam[k - 1] - lam[k - 2]) / h, (lam[k - 2] - lam[k - 3]) / h
+            A, B = phi2, (phi2 * r0 - (phi2 / hh - 0.5)) / (r0 + r1)
+            w = [w[0] + a[k] * (A + B) / r0, -a[k] * (A / r0 + B / r0 + B / r1), a[k] * B / r1]
+        c_m.append(w)
+    return c_x, c_m, std
 # --8<-- [end:sde_dpmpp_coefficients]
 
 
-def sde_dpmpp_2m(model_fn, x, noise_schedule, timesteps, order: int = 2, solver_type: str = "midpoint",
-                 lower_order_final: bool = True, denoise_to_zero: bool = False, generator=None,
+def sde_dpmpp_2m(model_fn, x, noise_schedule, timesteps, order: int = 2, solver_type: str | None = None,
+                 eta: float = 1.0, lower_order_final: bool = True, denoise_to_zero: bool = False, generator=None,
                  noise_sampler=None, callback=None, progress: bool = False):
-    """SDE-DPM-Solver++ of order 1 or 2 (multistep): N steps, N model calls.
+    r"""SDE-DPM-Solver++ of order 1, 2 or 3 (multistep): N steps, N model calls.
 
-    `lower_order_final` uses first order on the last step (with `denoise_to_zero`,
-    the final step to $\\sigma = 0$ is first order and returns $\\hat x_0$). Other arguments
-    as in `ddim`.
+    `solver_type` is the form of the second-order term, `"midpoint"` (the default for order
+    1 and 2) or `"heun"`; order 3 uses the Taylor form (`"heun"`) for its second-order warm-up
+    step, as k-diffusion does. `eta` in [0, 1] scales the injected noise (0: the ODE solver
+    DPM-Solver++, 1: the SDE). `lower_order_final` uses first order on the last step (with
+    `denoise_to_zero`, the final step to $\sigma = 0$ is first order and returns $\hat x_0$).
+    Other arguments as in `ddim`.
     """
-    if order not in (1, 2):
-        raise ValueError(f"order must be one of (1, 2), got {order!r}")
+    if isinstance(order, bool) or order not in (1, 2, 3):
+        raise ValueError(f"order must be one of (1, 2, 3), got {order!r}")
+    if not 0 <= eta <= 1:
+        raise ValueError(f"eta must be in [0, 1], got {eta!r}")
+    solver_type = solver_type or ("heun" if order == 3 else "midpoint")
     check_choice("solver_type", solver_type, SOLVER_TYPES)
+    if order == 3 and solver_type != "heun":
+        raise ValueError(f"order 3 uses the 'heun' (Taylor) form for its warm-up step, got solver_type={solver_type!r}")
     grid = make_grid(noise_schedule, timesteps, x)
     orders = step_orders(order, grid.steps, lower_order_final, denoise_to_zero)
-    c_x, c_0, c_1, std = sde_dpmpp_coefficients(grid, orders, solver_type)
+    c_x, c_m, std = sde_dpmpp_coefficients(grid, orders, solver_type, eta)
     a, s = grid.alpha.tolist(), grid.sigma.tolist()
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "SDE-DPM-Solver++")
-    m_prev = None
+    m_hist = []                                           # x0_pred now, one step ago, two steps ago
     for i in run.range(grid.steps):
         eps = run.eps(x, i)
         run.callback(i, x, eps)
-        m = (x - s[i] * eps) / a[i]                     # x0_pred
+        m_hist = [(x - s[i] * eps) / a[i]] + m_hist[:2]   # x0_pred
         # --8<-- [start:sde_dpmpp_step]
-        x = c_x[i] * x + c_0[i] * m + std[i] * noise()
-        if c_1[i] != 0.0:
-            x = x + c_1[i] * m_prev
+        x = c_x[i] * x + sum(w * m for w, m in zip(c_m[i], m_hist) if w != 0.0)
+        if std[i] > 0:
+            x = x + std[i] * noise()
         # --8<-- [end:sde_dpmpp_step]
-        m_prev = m
     if denoise_to_zero:
         eps = run.eps(x, grid.steps)
         x = (x - s[-1] * eps) / a[-1]
     return run.done(x)
+
+
+def sde_dpmpp_3m(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, lower_order_final: bool = True,
+                 denoise_to_zero: bool = False, generator=None, noise_sampler=None, callback=None,
+                 progress: bool = False):
+    """SDE-DPM-Solver++(3M), k-diffusion's "DPM++ 3M SDE": `sde_dpmpp_2m(..., order=3)`."""
+    return sde_dpmpp_2m(model_fn, x, noise_schedule, timesteps, order=3, eta=eta,
+                        lower_order_final=lower_order_final, denoise_to_zero=denoise_to_zero, generator=generator,
+                        noise_sampler=noise_sampler, callback=callback, progress=progress)

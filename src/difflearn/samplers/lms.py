@@ -9,8 +9,8 @@ $$\tilde x_{i+1} = \tilde x_i + \sum_{j=0}^{p-1} c_{ij}\,\hat\varepsilon_{i-j}, 
 c_{ij} = \int_{\tilde\sigma_i}^{\tilde\sigma_{i+1}} \ell_{ij}(\sigma)\,d\sigma ,$$
 
 where $\ell_{ij}$ is the Lagrange basis polynomial that is 1 at $\tilde\sigma_{i-j}$ and 0 at
-the other $p - 1$ nodes. One model call per step, like DDIM, but order $p$ (Karras et al.,
-2022, use it as "LMS"; k-diffusion's `sample_lms` with `order=4` is the web-UI sampler).
+the other $p - 1$ nodes. One model call per step, like DDIM, but order $p$ (k-diffusion's
+`sample_lms` with `order=4` is the web UIs' "LMS"; diffusers has it as `LMSDiscreteScheduler`).
 On an uneven grid the weights change from step to step; they are computed once, exactly,
 before the loop.
 """
