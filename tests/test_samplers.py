@@ -83,7 +83,7 @@ def data_moments():
     ("euler_maruyama", {"sde": "vp"}, 400), ("euler_maruyama", {"sde": "ve"}, 400),
     ("pc", {"n_corrector": 1}, 200), ("sde_dpmpp_2m", {}, 50), ("euler", {"s_churn": 40.0}, 100),
     ("dpm2_ancestral", {}, 50), ("dpmpp_2s_ancestral", {}, 50), ("dpmpp_2s_ancestral", {"eta": 0.5}, 50),
-    ("sde_dpmpp_3m", {}, 200), ("sde_dpmpp_2m", {"eta": 0.5}, 50),  # 3M: slower to settle, see the SDE page
+    ("sde_dpmpp_3m", {}, 200), ("sde_dpmpp_2m", {"eta": 0.5}, 50), ("dpmpp_2s_sde", {}, 50),  # 3M: slower to settle, see the SDE page
 ])
 def test_stochastic_samplers_reach_the_data_distribution(method, kw, steps):
     """Mean within 0.05 and covariance within 0.08 of the exact data moments (4000 samples: the
@@ -112,7 +112,8 @@ def test_ddim_eta1_and_ddpm_agree_in_distribution_with_different_noise():
 
 
 @pytest.mark.parametrize("method", ["ddim", "ddpm", "euler", "heun", "unipc", "euler_maruyama", "pc",
-                                    "sde_dpmpp_2m", "sde_dpmpp_3m", "lms", "dpm2_ancestral", "dpmpp_2s_ancestral"])
+                                    "sde_dpmpp_2m", "sde_dpmpp_3m", "lms", "dpm2_ancestral", "dpmpp_2s_ancestral",
+                                    "dpmpp_2s_sde"])
 @pytest.mark.parametrize("steps", [1, 2])
 def test_one_and_two_steps_are_finite(method, steps):
     kw = {} if method in ("unipc", "heun", "lms") else {"generator": torch.Generator().manual_seed(0)}
@@ -197,7 +198,8 @@ def test_registry_and_exports():
     assert difflearn.sample is sample
 
 
-@pytest.mark.parametrize("method,algorithm", [("dpm2_ancestral", "dpmsolver"), ("dpmpp_2s_ancestral", "dpmsolver++")])
+@pytest.mark.parametrize("method,algorithm", [("dpm2_ancestral", "dpmsolver"), ("dpmpp_2s_ancestral", "dpmsolver++"),
+                                              ("dpmpp_2s_sde", "dpmsolver++")])
 def test_ancestral_with_eta0_is_singlestep_dpm_solver_2(method, algorithm):
     # no noise: one second-order singlestep step per interval, midpoint in lambda (r1 = 1/2)
     from difflearn.dpm_solver import DPM_Solver
@@ -231,6 +233,7 @@ def test_lms_order1_is_ddim_and_weights_integrate_polynomials():
     ("sde_dpmpp_2m", {"eta": -0.1}, r"eta must be in \[0, 1\], got -0.1"),
     ("sde_dpmpp_2m", {"order": 3, "solver_type": "midpoint"}, "order 3 uses the 'heun'"),
     ("sde_dpmpp_3m", {"eta": 2.0}, "eta must be in"),
+    ("dpmpp_2s_sde", {"r": 0.0}, r"r must be in \[1e-06, 1\], got 0.0"),
 ])
 def test_new_samplers_reject_bad_options(method, kw, match):
     with pytest.raises(ValueError, match=match):

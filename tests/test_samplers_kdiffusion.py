@@ -24,7 +24,7 @@ import pytest
 import torch
 
 from difflearn.dpm_solver import DPM_Solver
-from difflearn.samplers import ddim, dpm2_ancestral, dpmpp_2s_ancestral, euler, heun, lms, sample, sde_dpmpp_2m, sde_dpmpp_3m
+from difflearn.samplers import ddim, dpm2_ancestral, dpmpp_2s_ancestral, dpmpp_2s_sde, euler, heun, lms, sample, sde_dpmpp_2m, sde_dpmpp_3m
 from difflearn.schedules import NoiseScheduleVP
 from difflearn.timesteps import time_steps
 from difflearn.toy import GaussianMixture
@@ -313,4 +313,20 @@ def test_second_order_ancestral(kd_name, fn, eta):
                                  noise_sampler=lambda s, s_next: next(it1))
     ours = fn(EPS, x_T(), NS, our_grid(sigmas), eta=eta, s_noise=1.01, denoise_to_zero=True,
               noise_sampler=lambda: next(it2))
+    torch.testing.assert_close(ours, theirs, **TOL)
+
+
+@pytest.mark.parametrize("eta", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("r", [0.5, 1 / 3])
+def test_dpmpp_sde(eta, r):
+    # two noise draws per step, in the same order on both sides (k-diffusion's default is a
+    # Brownian tree; any noise_sampler works)
+    steps = 8
+    sigmas = karras_grid(steps)
+    z = fixed_noise(2 * steps)
+    it1, it2 = iter(z), iter(z)
+    theirs = K.sample_dpmpp_sde(denoiser, kd_start(T_START), sigmas, eta=eta, r=r, s_noise=1.02, disable=True,
+                                noise_sampler=lambda s, s_next: next(it1))
+    ours = dpmpp_2s_sde(EPS, x_T(), NS, our_grid(sigmas), eta=eta, r=r, s_noise=1.02, denoise_to_zero=True,
+                     noise_sampler=lambda: next(it2))
     torch.testing.assert_close(ours, theirs, **TOL)

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from difflearn import METHODS, DPM_Solver, model_wrapper, sample  # noqa: E402
 from difflearn.pretrained import load  # noqa: E402
 
-STOCHASTIC = {"ddpm", "euler_maruyama", "pc", "sde_dpmpp_2m", "sde_dpmpp_3m", "dpm2_ancestral", "dpmpp_2s_ancestral"}
+STOCHASTIC = {"ddpm", "euler_maruyama", "pc", "sde_dpmpp_2m", "sde_dpmpp_3m", "dpm2_ancestral", "dpmpp_2s_ancestral",
+              "dpmpp_2s_sde"}
 
 
 def count_syncs(fn, steps: int, device: str) -> int:

@@ -22,9 +22,11 @@ for eta in (0.3, 1.0):
 print("eta = 1, first steps: sigma_down", np.round(down[:3], 2), "sigma_up", np.round(up[:3], 2))
 
 # 2. eta = 0: no noise, and the samplers are the singlestep DPM-Solver-2 / ++(2S) with r1 = 1/2
+#    (for dpmpp_2s_sde, "DPM++ SDE", both stages lose their noise)
 x_T = torch.randn(64, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
 grid = time_steps(ns, "logSNR", 1.0, 1e-3, 8, dtype=torch.float64)
-for method, algorithm in (("dpm2_ancestral", "dpmsolver"), ("dpmpp_2s_ancestral", "dpmsolver++")):
+for method, algorithm in (("dpm2_ancestral", "dpmsolver"), ("dpmpp_2s_ancestral", "dpmsolver++"),
+                          ("dpmpp_2s_sde", "dpmsolver++")):
     ours = sample(eps, x_T, ns, method, timesteps=grid, eta=0.0)
     ref = DPM_Solver(eps, ns, algorithm_type=algorithm).sample(
         x_T, steps=16, order=2, method="singlestep_fixed", skip_type="logSNR", t_end=1e-3)
@@ -33,7 +35,7 @@ for method, algorithm in (("dpm2_ancestral", "dpmsolver"), ("dpmpp_2s_ancestral"
 # 3. eta = 1: every sample path differs from the ODE's, but the distribution is the data's
 data = gm.sample(200_000, torch.Generator().manual_seed(1))
 x = torch.randn(4000, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
-for method in ("ddim", "dpm2_ancestral", "dpmpp_2s_ancestral"):  # ddim with eta = 1 is "Euler a"
+for method in ("ddim", "dpm2_ancestral", "dpmpp_2s_ancestral", "dpmpp_2s_sde"):  # ddim, eta = 1: "Euler a"
     out = sample(eps, x, ns, method, steps=50, skip_type="karras", eta=1.0, denoise_to_zero=True,
                  generator=torch.Generator().manual_seed(3))
     err = max((out.mean(0) - data.mean(0)).abs().max().item(), (out.std(0) - data.std(0)).abs().max().item())

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import torch
 
 from ..timesteps import SKIP_TYPES, time_steps
-from .ancestral import dpm2_ancestral, dpmpp_2s_ancestral
+from .ancestral import dpm2_ancestral, dpmpp_2s_ancestral, dpmpp_2s_sde
 from .ddim import ddim, ddim_inversion
 from .ddpm import ddpm
 from .dpmpp_sde import sde_dpmpp_2m, sde_dpmpp_3m
@@ -56,6 +56,7 @@ METHODS: dict[str, Method] = {
     "lms": Method(lms, "linear multistep (Adams-Bashforth) of order 1-4 in sigma~, 1 call per step"),
     "dpm2_ancestral": Method(dpm2_ancestral, "DPM-Solver-2 step + ancestral noise, eta in [0, 1] ('DPM2 a')"),
     "dpmpp_2s_ancestral": Method(dpmpp_2s_ancestral, "DPM-Solver++(2S) step + ancestral noise ('DPM++ 2S a')"),
+    "dpmpp_2s_sde": Method(dpmpp_2s_sde, "DPM-Solver++(2S) with both stages ancestral, 2 calls per step ('DPM++ SDE')"),
     "unipc": Method(unipc, "UniPC-p predictor + UniC corrector, bh1/bh2 (Zhao et al., 2023)"),
     "euler_maruyama": Method(euler_maruyama, "Euler-Maruyama, reverse VP or VE SDE (Song et al., 2021b)"),
     "pc": Method(predictor_corrector, "predictor-corrector with Langevin corrector (Song et al., 2021b)"),
@@ -115,5 +116,5 @@ def sample(model_fn, x_T, noise_schedule, method: str = "unipc", steps: int | No
 # --8<-- [end:sample]
 
 
-__all__ = ["METHODS", "Method", "ddim", "ddim_inversion", "ddpm", "dpm2_ancestral", "dpmpp_2s_ancestral", "euler",
+__all__ = ["METHODS", "Method", "ddim", "ddim_inversion", "ddpm", "dpm2_ancestral", "dpmpp_2s_ancestral", "dpmpp_2s_sde", "euler",
            "euler_maruyama", "heun", "lms", "predictor_corrector", "sample", "sde_dpmpp_2m", "sde_dpmpp_3m", "unipc"]

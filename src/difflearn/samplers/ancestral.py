@@ -19,6 +19,10 @@ $\sqrt{\tilde\sigma_i\sigma_\downarrow}$):
 
 $\eta = 0$ gives the deterministic DPM-Solver-2 and DPM-Solver++(2S) with $r_1 = 1/2$;
 $\eta = 1$ gives the DDPM-like amount of noise.
+
+`dpmpp_2s_sde` (k-diffusion's "DPM++ SDE") makes *both* stages of DPM-Solver++(2S) ancestral:
+an ancestral step to the intermediate level, where the model is called again, then an
+ancestral step from $\tilde\sigma_i$ to $\tilde\sigma_{i+1}$ with the combined data prediction.
 """
 
 from __future__ import annotations
@@ -102,3 +106,58 @@ def dpmpp_2s_ancestral(model_fn, x, noise_schedule, timesteps, eta: float = 1.0,
     """
     return _ancestral_2s(model_fn, x, noise_schedule, timesteps, eta, s_noise, True, denoise_to_zero,
                          generator, noise_sampler, callback, progress, "DPM++ 2S a")
+
+
+def dpmpp_2s_sde(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noise: float = 1.0, r: float = 0.5,
+              denoise_to_zero: bool = False, generator=None, noise_sampler=None, callback=None,
+              progress: bool = False):
+    r"""DPM-Solver++(2S) with both stages ancestral (k-diffusion's "DPM++ SDE").
+
+    Per step, with $\lambda_s = \lambda_i + r h$ and $\sigma_s = e^{-\lambda_s}$: an ancestral
+    first-order step from $\tilde\sigma_i$ to $\sigma_s$ (noise split of that interval), a model
+    call there, then an ancestral step from $\tilde\sigma_i$ to $\tilde\sigma_{i+1}$ with the data
+    prediction $(1 - \frac{1}{2r})D_i + \frac{1}{2r}D_s$. $\eta = 0$ is DPM-Solver++(2S) with
+    $r_1 = r$. N steps, 2N model calls; `noise_sampler()` is called twice per step that ends
+    above $\tilde\sigma = 0$ (first for the intermediate level). Other arguments as in
+    `dpm2_ancestral`.
+    """
+    for name, v, lo, hi in (("eta", eta, 0.0, 1.0), ("s_noise", s_noise, 0.0, float("inf")), ("r", r, 1e-6, 1.0)):
+        if not lo <= v <= hi:
+            raise ValueError(f"{name} must be in [{lo:g}, {hi:g}], got {v!r}")
+    grid = make_grid(noise_schedule, timesteps, x)
+    sig = np.append(grid.sigma_ve, 0.0) if denoise_to_zero else grid.sigma_ve
+    n = len(sig) - 1
+    last = sig[1:] == 0.0                                 # the step to sigma~ = 0: x~ = D
+    s_mid = np.where(last, 1.0, sig[:-1] ** (1 - r) * np.where(last, 1.0, sig[1:]) ** r)  # e^{-lambda_s}; 1: unused
+    down1, up1 = ancestral_levels(np.stack([sig[:-1], s_mid]), eta)
+    down2, up2 = ancestral_levels(sig, eta)
+    t_mid64 = noise_schedule.inverse_lambda(-torch.log(torch.as_tensor(s_mid, dtype=torch.float64)))
+    a_mid = np.exp(noise_schedule.marginal_log_mean_coeff(t_mid64).numpy()).tolist()
+    t_mid = t_mid64.to(grid.t_model.device, grid.t_model.dtype)
+    # per step: ratios of x~ and weights of D in the two stages
+    k1 = (down1[0] / sig[:-1]).tolist()
+    k2 = (down2 / sig[:-1]).tolist()
+    std1, std2 = (s_noise * up1[0]).tolist(), (s_noise * up2).tolist()
+    fac = 1.0 / (2.0 * r)
+    alpha, sig_l, mid_l, last = grid.alpha.tolist(), sig.tolist(), s_mid.tolist(), last.tolist()
+    noise = noise_source(x, generator, noise_sampler)
+    run = Runner(model_fn, x, grid, callback, progress, "DPM++ SDE")
+    x = x / alpha[0]                                      # x~ = x / alpha
+    for i in run.range(n):
+        # --8<-- [start:dpmpp_sde_step]
+        eps = run.eps(alpha[i] * x, i)
+        run.callback(i, alpha[i] * x, eps)
+        d = x - sig_l[i] * eps                            # D at sigma~_i
+        if last[i]:
+            x = d
+            continue
+        u = k1[i] * x + (1 - k1[i]) * d                   # stage 1: ancestral step to sigma_s
+        if std1[i] > 0:
+            u = u + std1[i] * noise()
+        d_mid = u - mid_l[i] * run.eps(a_mid[i] * u, i, t_mid[i])
+        d_comb = (1 - fac) * d + fac * d_mid              # stage 2: sigma~_i -> sigma~_(i+1)
+        x = k2[i] * x + (1 - k2[i]) * d_comb
+        if std2[i] > 0:
+            x = x + std2[i] * noise()
+        # --8<-- [end:dpmpp_sde_step]
+    return run.done(x if denoise_to_zero else alpha[-1] * x)
