@@ -4,9 +4,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from figures._paths import paths_panel
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/samplers/__init__.py", "src/difflearn/samplers/_common.py",
+DEPENDS = ["figures/_paths.py", "src/difflearn/samplers/__init__.py", "src/difflearn/samplers/_common.py",
            "src/difflearn/samplers/lms.py", "src/difflearn/samplers/ancestral.py",
            "src/difflearn/samplers/ddim.py", "src/difflearn/toy.py", "src/difflearn/schedules.py",
            "src/difflearn/timesteps.py"]
@@ -68,12 +69,5 @@ def render(quick: bool, device: str) -> dict:
         out = sample(eps2, x0, ns, method, steps=20, skip_type="karras", generator=torch.Generator().manual_seed(3),
                      denoise_to_zero=True, callback=lambda d, path=path: path.append(d["x_t"].clone()), **kw)
         P = torch.stack(path + [out]).numpy()  # (calls + 1, B, 2): the state at every grid level, then x_0
-        a.scatter(data[:, 0], data[:, 1], s=1, color="lightgrey")
-        for b in range(8):  # a few paths, all end points
-            a.plot(P[:, b, 0], P[:, b, 1], color=PALETTE[k], lw=0.8, alpha=0.8)
-        a.scatter(P[-1, :, 0], P[-1, :, 1], s=8, color="black", zorder=3)
-        a.set_title(label)
-        a.set_xlim(-3.2, 3.2)
-        a.set_ylim(-3.2, 3.2)
-        a.set_aspect("equal")
+        paths_panel(a, P, data, PALETTE[k], label, n_paths=8)  # a few paths, all end points
     return {"lms-orders": fig1, "ancestral-paths": fig2}

@@ -4,9 +4,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from figures._paths import paths_panel
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/samplers/__init__.py", "src/difflearn/samplers/_common.py",
+DEPENDS = ["figures/_paths.py", "src/difflearn/samplers/__init__.py", "src/difflearn/samplers/_common.py",
            "src/difflearn/samplers/ddim.py", "src/difflearn/samplers/edm.py",
            "src/difflearn/samplers/unipc.py",
            "src/difflearn/samplers/sde.py", "src/difflearn/samplers/dpmpp_sde.py", "src/difflearn/toy.py",
@@ -80,12 +81,5 @@ def render(quick: bool, device: str) -> dict:
         sample(eps2, x0, ns, method=method, steps=steps, skip_type="logSNR",
                callback=lambda d, path=path: path.append(d["x_t"].clone()), **kw)
         P = torch.stack(path[1:]).numpy()  # (steps, B, 2) states at every model call
-        a.scatter(data[:, 0], data[:, 1], s=1, color="lightgrey")
-        for b in range(P.shape[1]):
-            a.plot(P[:, b, 0], P[:, b, 1], color=PALETTE[k], lw=0.6, alpha=0.7)
-        a.scatter(P[-1, :, 0], P[-1, :, 1], s=6, color="black", zorder=3)
-        a.set_title(label)
-        a.set_xlim(-3.2, 3.2)
-        a.set_ylim(-3.2, 3.2)
-        a.set_aspect("equal")
+        paths_panel(a, P, data, PALETTE[k], label)
     return {"samplers-error-vs-nfe": fig1, "samplers-trajectories": fig2}
