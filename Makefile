@@ -56,10 +56,10 @@ browser-deps:
 	    else echo "!!! chromium is not installed and I cannot install it (no root): the browser test will fail; install the 'chromium' package or set DIFFLEARN_SKIP_BROWSER=1"; fi; }
 
 figures: $(VENV)/.docs
-	$(PY) tools/figures.py $(if $(FORCE),--force,)
+	$(PY) -m tools.figures $(if $(FORCE),--force,)
 
 serve: $(VENV)/.docs
-	$(PY) tools/figures.py
+	$(PY) -m tools.figures
 	$(PY) -m mkdocs serve -a $(HOST)
 
 build: $(VENV)/.docs

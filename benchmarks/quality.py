@@ -21,18 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from difflearn import model_wrapper, sample  # noqa: E402
-from difflearn.data import load_digits, split  # noqa: E402
-from difflearn.metrics import classifier_accuracy, digits_fid  # noqa: E402
-from difflearn.pretrained import classifier_log_prob, load  # noqa: E402
+from difflearn import model_wrapper, sample
+from difflearn.data import load_digits, split
+from difflearn.metrics import classifier_accuracy, digits_fid
+from difflearn.pretrained import classifier_log_prob, load
 
 NFES = (5, 8, 10, 15, 20, 50)
 SCALES = (0.0, 1.0, 2.0, 4.0, 8.0)

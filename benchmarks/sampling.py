@@ -13,16 +13,13 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from difflearn import model_wrapper, sample  # noqa: E402
-from difflearn.pretrained import load  # noqa: E402
+from difflearn import model_wrapper, sample
+from difflearn.pretrained import load
 
 SAMPLERS = {"DPM-Solver++(2M)": ("dpmsolver++", {"order": 2}),
             "DPM-Solver++(3M)": ("dpmsolver++", {"order": 3, "skip_type": "logSNR"}),

@@ -17,17 +17,14 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from difflearn import sample  # noqa: E402
-from difflearn.schedules import NoiseScheduleVP, beta_schedule  # noqa: E402
-from difflearn.toy import GaussianMixture  # noqa: E402
+from difflearn import sample
+from difflearn.data import GaussianMixture
+from difflearn.schedules import NoiseScheduleVP, beta_schedule
 
 NFES = (5, 8, 10, 15, 20, 50)
 SKIPS = ("time_uniform", "logSNR", "time_quadratic", "karras")

@@ -6,7 +6,7 @@ import torch
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/toy.py", "src/difflearn/schedules.py", "src/difflearn/betas.py"]
+DEPENDS = ["src/difflearn/data/mixture.py", "src/difflearn/schedules/vp.py", "src/difflearn/schedules/betas.py"]
 SEED = 0
 FIGURES = {
     "analytic-dpm-variance": {

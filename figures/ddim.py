@@ -6,7 +6,7 @@ import torch
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/samplers/ddim.py", "src/difflearn/toy.py", "src/difflearn/schedules.py"]
+DEPENDS = ["src/difflearn/samplers/ddim.py", "src/difflearn/data/mixture.py", "src/difflearn/schedules/vp.py"]
 SEED = 0
 FIGURES = {
     "ddim-eta-paths": {

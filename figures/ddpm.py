@@ -5,7 +5,7 @@ import numpy as np
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/betas.py"]
+DEPENDS = ["src/difflearn/schedules/betas.py"]
 SEED = 0
 FIGURES = {
     "ddpm-reverse-variance": {
@@ -28,7 +28,7 @@ FIGURES = {
 
 
 def render(quick: bool, device: str) -> dict:
-    from difflearn.betas import alphas_cumprod_from_betas, beta_schedule
+    from difflearn.schedules import alphas_cumprod_from_betas, beta_schedule
 
     apply_style()
     abar_full = alphas_cumprod_from_betas(beta_schedule("linear", 1000)).numpy()

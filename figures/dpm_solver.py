@@ -7,9 +7,9 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/dpm_solver.py", "src/difflearn/dpm_solver_plan.py",
-           "src/difflearn/dpm_solver_updates.py", "src/difflearn/model_wrapper.py", "src/difflearn/toy.py",
-           "src/difflearn/schedules.py", "src/difflearn/timesteps.py"]
+DEPENDS = ["src/difflearn/samplers/dpm_solver/api.py", "src/difflearn/samplers/dpm_solver/plans.py",
+           "src/difflearn/samplers/dpm_solver/updates.py", "src/difflearn/model_wrapper.py", "src/difflearn/data/mixture.py",
+           "src/difflearn/schedules/vp.py", "src/difflearn/schedules/grids.py"]
 SEED = 0
 FIGURES = {
     "dpm-solver-orders": {

@@ -8,7 +8,7 @@ import torch
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/toy.py", "src/difflearn/schedules.py"]
+DEPENDS = ["src/difflearn/data/mixture.py", "src/difflearn/schedules/vp.py"]
 SEED = 0
 FIGURES = {
     "guidance-tilt": {
@@ -30,8 +30,8 @@ FIGURES = {
 def render(quick: bool, device: str) -> dict:
     from scipy.integrate import solve_ivp
 
+    from difflearn.data import GaussianMixture
     from difflearn.schedules import NoiseScheduleVP
-    from difflearn.toy import GaussianMixture
 
     apply_style()
     ns = NoiseScheduleVP("linear")

@@ -7,10 +7,10 @@ import torch
 from figures._paths import paths_panel
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["figures/_paths.py", "src/difflearn/samplers/__init__.py", "src/difflearn/samplers/_common.py",
+DEPENDS = ["figures/_paths.py", "src/difflearn/samplers/registry.py", "src/difflearn/samplers/core.py",
            "src/difflearn/samplers/lms.py", "src/difflearn/samplers/ancestral.py",
-           "src/difflearn/samplers/ddim.py", "src/difflearn/toy.py", "src/difflearn/schedules.py",
-           "src/difflearn/timesteps.py"]
+           "src/difflearn/samplers/ddim.py", "src/difflearn/data/mixture.py", "src/difflearn/schedules/vp.py",
+           "src/difflearn/schedules/grids.py"]
 SEED = 0
 FIGURES = {
     "lms-orders": {
@@ -38,7 +38,7 @@ FIGURES = {
 
 def render(quick: bool, device: str) -> dict:
     from difflearn import NoiseScheduleVP, sample
-    from difflearn.toy import GaussianMixture, mixture_2d
+    from difflearn.data import GaussianMixture, mixture_2d
 
     apply_style()
     ns = NoiseScheduleVP("linear")

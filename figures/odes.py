@@ -6,7 +6,7 @@ import torch
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/schedules.py"]
+DEPENDS = ["src/difflearn/schedules/vp.py"]
 SEED = 0
 FIGURES = {
     "odes-exponential-integrator": {

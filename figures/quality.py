@@ -40,11 +40,7 @@ FIGURES = {
 
 
 def render(quick: bool, device: str) -> dict:
-    import sys
-
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from quality import SAMPLERS  # the benchmark's own sampler table
-
+    from benchmarks.quality import SAMPLERS  # the benchmark's own sampler table
     from difflearn import model_wrapper, sample
     from difflearn.pretrained import load
 

@@ -7,10 +7,10 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/samplers/__init__.py", "src/difflearn/samplers/_common.py",
+DEPENDS = ["src/difflearn/samplers/registry.py", "src/difflearn/samplers/core.py",
            "src/difflearn/samplers/ddim.py", "src/difflearn/samplers/unipc.py", "src/difflearn/samplers/edm.py",
-           "src/difflearn/samplers/sde.py", "src/difflearn/samplers/dpmpp_sde.py", "src/difflearn/toy.py",
-           "src/difflearn/schedules.py", "src/difflearn/timesteps.py"]
+           "src/difflearn/samplers/sde.py", "src/difflearn/samplers/dpmpp_sde.py", "src/difflearn/data/mixture.py",
+           "src/difflearn/schedules/vp.py", "src/difflearn/schedules/grids.py"]
 SEED = 0
 FIGURES = {
     "unipc-corrector-order": {
@@ -80,7 +80,7 @@ def _paths(ax, eps, x0, ns, method, steps, color, data, **kw):
 
 def render(quick: bool, device: str) -> dict:
     from difflearn import NoiseScheduleVP, sample
-    from difflearn.toy import GaussianMixture, mixture_2d
+    from difflearn.data import GaussianMixture, mixture_2d
 
     apply_style()
     ns = NoiseScheduleVP("linear")

@@ -7,11 +7,11 @@ import torch
 from figures._paths import paths_panel
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["figures/_paths.py", "src/difflearn/samplers/__init__.py", "src/difflearn/samplers/_common.py",
+DEPENDS = ["figures/_paths.py", "src/difflearn/samplers/registry.py", "src/difflearn/samplers/core.py",
            "src/difflearn/samplers/ddim.py", "src/difflearn/samplers/edm.py",
            "src/difflearn/samplers/unipc.py",
-           "src/difflearn/samplers/sde.py", "src/difflearn/samplers/dpmpp_sde.py", "src/difflearn/toy.py",
-           "src/difflearn/schedules.py", "src/difflearn/timesteps.py"]
+           "src/difflearn/samplers/sde.py", "src/difflearn/samplers/dpmpp_sde.py", "src/difflearn/data/mixture.py",
+           "src/difflearn/schedules/vp.py", "src/difflearn/schedules/grids.py"]
 SEED = 0
 FIGURES = {
     "samplers-error-vs-nfe": {
@@ -36,7 +36,7 @@ FIGURES = {
 
 def render(quick: bool, device: str) -> dict:
     from difflearn import NoiseScheduleVP, sample
-    from difflearn.toy import GaussianMixture, mixture_2d
+    from difflearn.data import GaussianMixture, mixture_2d
 
     apply_style()
     torch.manual_seed(SEED)

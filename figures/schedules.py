@@ -6,7 +6,7 @@ import torch
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/schedules.py", "src/difflearn/betas.py", "src/difflearn/timesteps.py"]
+DEPENDS = ["src/difflearn/schedules/vp.py", "src/difflearn/schedules/betas.py", "src/difflearn/schedules/grids.py"]
 SEED = 0
 FIGURES = {
     "schedules-alpha-sigma-lambda": {

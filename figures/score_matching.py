@@ -8,7 +8,7 @@ import torch
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/toy.py"]
+DEPENDS = ["src/difflearn/data/mixture.py"]
 SEED = 0
 FIGURES = {
     "score-matching-langevin": {
@@ -27,7 +27,7 @@ FIGURES = {
 
 
 def render(quick: bool, device: str) -> dict:
-    from difflearn.toy import GaussianMixture
+    from difflearn.data import GaussianMixture
 
     apply_style()
     g = torch.Generator().manual_seed(SEED)

@@ -9,7 +9,7 @@ from scipy.integrate import solve_ivp
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/toy.py", "src/difflearn/schedules.py"]
+DEPENDS = ["src/difflearn/data/mixture.py", "src/difflearn/schedules/vp.py"]
 SEED = 0
 FIGURES = {
     "score-sdes-trajectories": {
@@ -27,8 +27,8 @@ FIGURES = {
 
 
 def render(quick: bool, device: str) -> dict:
+    from difflearn.data import GaussianMixture
     from difflearn.schedules import NoiseScheduleVP
-    from difflearn.toy import GaussianMixture
 
     apply_style()
     g = torch.Generator().manual_seed(SEED)

@@ -5,8 +5,8 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from figures._style import PALETTE, apply_style
 
-DEPENDS = ["src/difflearn/models/unet.py", "src/difflearn/models/blocks.py",
-           "src/difflearn/models/attention.py", "src/difflearn/models/presets.py"]
+DEPENDS = ["src/difflearn/models/adm/unet.py", "src/difflearn/models/adm/blocks.py",
+           "src/difflearn/models/adm/attention.py", "src/difflearn/models/adm/presets.py"]
 SEED = 0
 FIGURES = {
     "unet-architecture": {

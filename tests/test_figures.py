@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tools import figures as fig_tool
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import figures as fig_tool  # noqa: E402  (tools/figures.py)
 
 FAMILIES = fig_tool.families()
 MARKER = re.compile(r"<!--\s*figure:\s*([a-z][-_0-9a-z]*)\s*-->")
@@ -29,7 +29,7 @@ def placed_figures() -> dict[str, list[str]]:
 
 def test_no_committed_figure_is_stale():
     stale = {f: why for f in FAMILIES if (why := fig_tool.stale(f))}
-    assert not stale, f"stale figures (run `python tools/figures.py`): {stale}"
+    assert not stale, f"stale figures (run `python -m tools.figures`): {stale}"
 
 
 def test_provenance_records_are_complete():
@@ -64,7 +64,7 @@ def test_no_orphan_images():
 @pytest.mark.parametrize("family", FAMILIES)
 def test_quick_render(family, tmp_path):
     proc = subprocess.run(
-        [sys.executable, "tools/figures.py", "--quick", "--only", family, "--out", str(tmp_path)],
+        [sys.executable, "-m", "tools.figures", "--quick", "--only", family, "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]

@@ -8,7 +8,7 @@ import torch
 
 diffusers = pytest.importorskip("diffusers")
 
-from difflearn.dpm_solver import DPM_Solver  # noqa: E402
+from difflearn import DPM_Solver  # noqa: E402
 from difflearn.interop import from_diffusers, schedule_from_diffusers  # noqa: E402
 from difflearn.model_wrapper import model_wrapper  # noqa: E402
 

@@ -383,10 +383,6 @@ def test_top_level_exports():
 
 
 def test_presets_table_include_is_fresh():
-    import importlib.util
+    from tools import unet_presets_table as tool
 
-    path = Path(__file__).parents[1] / "tools" / "unet_presets_table.py"
-    spec = importlib.util.spec_from_file_location("unet_presets_table", path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    assert tool.OUT.read_text() == tool.render(), "run python tools/unet_presets_table.py"
+    assert tool.OUT.read_text() == tool.render(), "run python -m tools.unet_presets_table"

@@ -10,10 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tools import notebooks as nb_tool
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-import notebooks as nb_tool  # noqa: E402  (tools/notebooks.py)
 
 NOTEBOOKS = nb_tool.notebooks()
 REPO = "difflearn/difflearn"
@@ -41,7 +41,7 @@ def test_ipynb_twins_are_in_sync():
     """docs/demos/<name>.ipynb (what the Colab link opens) is the unexecuted .py notebook."""
     stale = [p.name for p in NOTEBOOKS if not nb_tool.twin(p).exists()
              or nb_tool.twin(p).read_text() != nb_tool.ipynb_text(p)]
-    assert not stale, f"run `python tools/notebooks.py --sync`: {stale}"
+    assert not stale, f"run `python -m tools.notebooks --sync`: {stale}"
 
 
 @pytest.mark.slow

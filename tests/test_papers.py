@@ -36,7 +36,8 @@ def _load(name: str, path: Path):
     return module
 
 
-P = _load("tools_papers_under_test", ROOT / "tools" / "papers.py")
+from tools import papers as P  # noqa: E402
+
 HOOK = _load("papers_hook_under_test", ROOT / "docs" / "hooks" / "papers.py")
 TAXONOMY = P.load_taxonomy(ROOT / "papers")
 RECORDS = P.load_records(ROOT / "papers", TAXONOMY)

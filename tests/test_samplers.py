@@ -5,10 +5,9 @@ import pytest
 import torch
 
 import difflearn
+from difflearn.data import GaussianMixture
 from difflearn.samplers import METHODS, ddim, ddim_inversion, ddpm, euler, sample
-from difflearn.schedules import NoiseScheduleVP
-from difflearn.timesteps import time_steps
-from difflearn.toy import GaussianMixture
+from difflearn.schedules import NoiseScheduleVP, time_steps
 
 NS = NoiseScheduleVP("linear")
 GM = GaussianMixture([[1.0, -1.0], [-1.5, 0.5], [0.0, 2.0]], [0.3, 0.5, 0.2], [0.5, 0.3, 0.2])
@@ -149,8 +148,12 @@ def test_nan_in_model_output_names_the_step():
     def bad(x, t):
         out = EPS(x, t)
         return out * float("nan") if float(t[0]) < 0.5 else out
-    with pytest.raises(FloatingPointError, match=r"step \d+ \(t=0\.4"):
-        sample(bad, X_T, NS, "ddim", steps=10)
+    # one exception type for every sampler (the zoo and DPM_Solver): FloatingPointError and ValueError
+    for method in ("ddim", "heun", "dpmsolver++"):
+        with pytest.raises(difflearn.NonFiniteError, match=r"step [67] of 10 \(t=0\.4"):
+            sample(bad, X_T, NS, method, steps=10)
+    assert issubclass(difflearn.NonFiniteError, FloatingPointError)
+    assert issubclass(difflearn.NonFiniteError, ValueError)
 
 
 def test_callback_and_progress():
@@ -202,7 +205,7 @@ def test_registry_and_exports():
                                               ("dpmpp_2s_sde", "dpmsolver++")])
 def test_ancestral_with_eta0_is_singlestep_dpm_solver_2(method, algorithm):
     # no noise: one second-order singlestep step per interval, midpoint in lambda (r1 = 1/2)
-    from difflearn.dpm_solver import DPM_Solver
+    from difflearn import DPM_Solver
     t = time_steps(NS, "logSNR", 1.0, 1e-3, 8, dtype=torch.float64)
     ours = sample(EPS, X_T, NS, method=method, timesteps=t, eta=0.0)
     ref = DPM_Solver(EPS, NS, algorithm_type=algorithm).sample(X_T, steps=16, order=2, method="singlestep_fixed",

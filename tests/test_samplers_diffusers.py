@@ -16,10 +16,9 @@ import torch
 
 diffusers = pytest.importorskip("diffusers")
 
+from difflearn.data import GaussianMixture  # noqa: E402
 from difflearn.samplers import ddim, ddpm, euler, heun, lms, sde_dpmpp_2m, unipc  # noqa: E402
-from difflearn.schedules import NoiseScheduleVP  # noqa: E402
-from difflearn.timesteps import time_steps  # noqa: E402
-from difflearn.toy import GaussianMixture  # noqa: E402
+from difflearn.schedules import NoiseScheduleVP, time_steps  # noqa: E402
 
 GM = GaussianMixture([[1.0, -1.0], [-1.5, 0.5], [0.0, 2.0]], [0.3, 0.5, 0.2], [0.5, 0.3, 0.2])
 B = 16

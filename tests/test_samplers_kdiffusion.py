@@ -23,11 +23,10 @@ import numpy as np
 import pytest
 import torch
 
-from difflearn.dpm_solver import DPM_Solver
+from difflearn import DPM_Solver
+from difflearn.data import GaussianMixture
 from difflearn.samplers import ddim, dpm2_ancestral, dpmpp_2s_ancestral, dpmpp_2s_sde, euler, heun, lms, sample, sde_dpmpp_2m, sde_dpmpp_3m
-from difflearn.schedules import NoiseScheduleVP
-from difflearn.timesteps import time_steps
-from difflearn.toy import GaussianMixture
+from difflearn.schedules import NoiseScheduleVP, time_steps
 
 
 def load_sampling():

@@ -1,4 +1,4 @@
-"""difflearn.toy against independent references: finite differences, Monte Carlo, scipy."""
+"""difflearn.data.mixture against independent references: finite differences, Monte Carlo, scipy."""
 
 import math
 
@@ -8,8 +8,8 @@ import torch
 from scipy import stats
 from scipy.integrate import solve_ivp
 
+from difflearn.data import GaussianMixture, checkerboard, mixture_2d, moons, swiss_roll
 from difflearn.schedules import NoiseScheduleVP, beta_schedule
-from difflearn.toy import GaussianMixture, checkerboard, mixture_2d, moons, swiss_roll
 
 
 def T64(t):

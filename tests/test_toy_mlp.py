@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from difflearn import model_wrapper, pretrained, sample
-from difflearn.toy import checkerboard
-from difflearn.toy_mlp import ToyMLP
+from difflearn.data import checkerboard
+from difflearn.models import ToyMLP
 
 
 def on_dark_squares(x: torch.Tensor) -> float:
-    """Fraction of points on the dark squares of difflearn.toy.checkerboard's 4x4 board on [-2, 2]^2."""
+    """Fraction of points on the dark squares of difflearn.data.checkerboard's 4x4 board on [-2, 2]^2."""
     cell = torch.floor(x + 2.0).long()
     return float((((cell[:, 0] + cell[:, 1]) % 2 == 0) & (x.abs() <= 2).all(1)).double().mean())
 

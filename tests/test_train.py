@@ -1,4 +1,4 @@
-"""difflearn.train / difflearn.trainer: loss, EMA, label dropout, determinism, resume, DDP."""
+"""difflearn.training (objectives, loop, checkpoints): loss, EMA, label dropout, determinism, resume, DDP."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import torch.multiprocessing as mp
 
 from difflearn import NoiseScheduleVP, UNetModel, beta_schedule
 from difflearn.data import load_digits
-from difflearn.train import TrainConfig, diffusion_loss, drop_labels, make_batch_fn, noised, train_diffusion
-from difflearn.trainer import ema_update
+from difflearn.training import TrainConfig, diffusion_loss, drop_labels, ema_update, make_batch_fn, noised, train_diffusion
 
 BETAS = beta_schedule("linear", 1000)
 

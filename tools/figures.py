@@ -1,10 +1,12 @@
 """Render the site's figures from the scripts in figures/.
 
-    python tools/figures.py                 # render stale or missing families (cached by hash)
-    python tools/figures.py --force         # render everything
-    python tools/figures.py --only schedules
-    python tools/figures.py --check         # exit 1 if a committed figure is stale or missing
-    python tools/figures.py --quick --out DIR   # CPU quick mode into another folder (CI)
+    python -m tools.figures                 # render stale or missing families (cached by hash)
+    python -m tools.figures --force         # render everything
+    python -m tools.figures --only schedules
+    python -m tools.figures --check         # exit 1 if a committed figure is stale or missing
+    python -m tools.figures --quick --out DIR   # CPU quick mode into another folder (CI)
+
+Run from the repository root: families are the modules `figures.<family>`.
 
 A family is figures/<family>.py with DEPENDS, SEED, FIGURES and render(quick, device).
 Its hash covers the script, the files in DEPENDS and the package version; the provenance
@@ -17,12 +19,11 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
-import importlib.util
+import importlib
 import json
 import os
 import random
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -105,10 +106,7 @@ def render_family(family: str, quick: bool, out: Path) -> dict:
     import numpy as np
     import torch
 
-    sys.path.insert(0, str(ROOT))
-    spec = importlib.util.spec_from_file_location(f"figures.{family}", FIG_SRC / f"{family}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = importlib.import_module(f"figures.{family}")
     seed = getattr(module, "SEED", 0)
     random.seed(seed)
     np.random.seed(seed)

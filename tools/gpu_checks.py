@@ -1,6 +1,6 @@
 """Checks that only mean something on a GPU; run them in one go when a GPU session has one.
 
-    python tools/gpu_checks.py sync        # no host-device synchronisation inside any sampler loop
+    python -m tools.gpu_checks sync        # no host-device synchronisation inside any sampler loop
 
 `sync` samples with the shipped `toy2d-mlp` model on CUDA under
 `torch.cuda.set_sync_debug_mode("warn")` and counts the synchronisations each sampler
@@ -18,14 +18,11 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from difflearn import METHODS, DPM_Solver, model_wrapper, sample  # noqa: E402
-from difflearn.pretrained import load  # noqa: E402
+from difflearn import METHODS, DPM_Solver, model_wrapper, sample
+from difflearn.pretrained import load
 
 STOCHASTIC = {"ddpm", "euler_maruyama", "pc", "sde_dpmpp_2m", "sde_dpmpp_3m", "dpm2_ancestral", "dpmpp_2s_ancestral",
               "dpmpp_2s_sde"}

@@ -1,10 +1,10 @@
 """Execute the demo notebooks (jupytext percent-format .py files in docs/demos/), with a cache.
 
-    python tools/notebooks.py                # execute stale notebooks into the cache (full mode)
-    python tools/notebooks.py --quick        # the same in quick mode (DIFFLEARN_QUICK=1)
-    python tools/notebooks.py --only unconditional --force
-    python tools/notebooks.py --sync         # write the unexecuted .ipynb twins (for Colab)
-    python tools/notebooks.py --check-sync   # exit 1 if a twin differs from its .py
+    python -m tools.notebooks                # execute stale notebooks into the cache (full mode)
+    python -m tools.notebooks --quick        # the same in quick mode (DIFFLEARN_QUICK=1)
+    python -m tools.notebooks --only unconditional --force
+    python -m tools.notebooks --sync         # write the unexecuted .ipynb twins (for Colab)
+    python -m tools.notebooks --check-sync   # exit 1 if a twin differs from its .py
 
 An executed notebook is stored as .cache/notebooks/<stem>-<key>/<stem>.ipynb, where <key>
 hashes the notebook source, every file of the package (src/difflearn: code and weights)
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
                 bad.append(twin(path).name)
                 if args.sync:
                     twin(path).write_text(text)
-        verb = "wrote" if args.sync else "out of date (run `python tools/notebooks.py --sync`)"
+        verb = "wrote" if args.sync else "out of date (run `python -m tools.notebooks --sync`)"
         print(f"{verb}: {bad}" if bad else "all .ipynb twins up to date")
         return 1 if bad and args.check_sync else 0
     for path in paths:

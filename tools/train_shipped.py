@@ -1,8 +1,8 @@
 """Train the models shipped in src/difflearn/weights/ and write their weights, config and card.
 
-    python tools/train_shipped.py --only digits-uncond      # one model
-    python tools/train_shipped.py                           # all of them, one after the other
-    torchrun --nproc_per_node 2 tools/train_shipped.py --only digits-cond   # several GPUs
+    python -m tools.train_shipped --only digits-uncond      # one model
+    python -m tools.train_shipped                           # all of them, one after the other
+    torchrun --nproc_per_node 2 -m tools.train_shipped --only digits-cond   # several GPUs
 
 Runs on CUDA when available, else on the CPU with `--threads` threads. Every run is
 seeded; checkpoints go to .cache/train/<name> and a rerun resumes from them
@@ -16,7 +16,6 @@ import argparse
 import json
 import platform
 import shutil
-import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -24,12 +23,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from difflearn.data import checkerboard, load_digits, split
+from difflearn.pretrained import WEIGHTS, build_model, schedule_from_config
+from difflearn.training import TrainConfig, train_classifier, train_diffusion
 
-from difflearn.data import load_digits, split  # noqa: E402
-from difflearn.pretrained import WEIGHTS, build_model, schedule_from_config  # noqa: E402
-from difflearn.train import TrainConfig, train_classifier, train_diffusion  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SIZE = 8  # native resolution: see difflearn.data for why not 16x16 here
 SCHEDULE = {"schedule": "discrete", "beta_schedule": "linear", "num_timesteps": 1000}
@@ -37,6 +35,7 @@ UNET = {"image_size": 8, "in_channels": 1, "model_channels": 32, "out_channels":
         "attention_resolutions": [2], "channel_mult": [1, 1, 2], "num_head_channels": 32,
         "use_scale_shift_norm": True, "dropout": 0.0}
 ENCODER = {**{k: v for k, v in UNET.items() if k != "out_channels"}, "out_channels": 10, "pool": "adaptive"}
+TOY_POINTS = 20_000  # toy2d-mlp's fixed training set, drawn once with the seed
 DIFFUSION = TrainConfig(steps=10000, batch_size=64, lr=2e-3, warmup=100, ema_decay=0.995, seed=0,
                         checkpoint_every=250)
 
@@ -50,6 +49,10 @@ SPECS = {
                           "schedule": SCHEDULE,
                           "train": TrainConfig(steps=2000, batch_size=64, lr=1e-3, warmup=100, ema_decay=0.995,
                                                seed=2, checkpoint_every=250)},
+    "toy2d-mlp": {"kind": "diffusion", "class": "ToyMLP", "data": "checkerboard",
+                  "kwargs": {"dim": 2, "hidden": 128, "depth": 3, "emb_dim": 64}, "schedule": SCHEDULE,
+                  "train": TrainConfig(steps=8000, batch_size=512, lr=1e-3, warmup=200, ema_decay=0.998, seed=0,
+                                       log_every=100, checkpoint_every=1000)},
     "digits-features": {"kind": "features", "class": "DigitsFeatures",
                         "kwargs": {"image_size": 8, "in_channels": 1, "width": 32, "feature_dim": 64,
                                    "num_classes": 10, "dropout": 0.2},
@@ -57,6 +60,10 @@ SPECS = {
                         "train": TrainConfig(steps=1500, batch_size=64, lr=2e-3, warmup=50, ema_decay=0.99,
                                              seed=3, checkpoint_every=500)},
 }
+
+
+DATA = {"digits": f"difflearn.data.load_digits(size={SIZE}): the 1,797 sklearn digits, {SIZE}x{SIZE}, in [-1, 1]",
+        "checkerboard": f"difflearn.data.checkerboard: {TOY_POINTS:,} points drawn once with the run's seed"}
 
 
 def features_batch(images, labels):
@@ -70,11 +77,15 @@ def features_batch(images, labels):
 
 
 def train_one(name: str, spec: dict, args) -> dict:
-    from difflearn.trainer import fit
+    from difflearn.training import fit
 
     config = replace(spec["train"], steps=args.steps or spec["train"].steps, progress=not args.quiet)
     model = build_model(spec)
-    images, labels = load_digits(SIZE)
+    if spec.get("data") == "checkerboard":
+        images = checkerboard(TOY_POINTS, generator=torch.Generator().manual_seed(spec["train"].seed)).float()
+        labels = None
+    else:
+        images, labels = load_digits(SIZE)
     ckpt = ROOT / ".cache" / "train" / name
     if args.fresh and ckpt.exists():
         shutil.rmtree(ckpt)
@@ -110,13 +121,13 @@ def write(name: str, spec: dict, out: dict, args, seconds: float) -> None:
     card = {"name": name, "class": spec["class"], "kwargs": spec["kwargs"], "schedule": spec["schedule"],
             "kind": spec["kind"], "null_class": spec.get("null_class"),
             "label_dropout": spec.get("label_dropout", 0.0),
-            "data": f"difflearn.data.load_digits(size={SIZE}): the 1,797 sklearn digits, {SIZE}x{SIZE}, in [-1, 1]",
+            "data": DATA[spec.get("data", "digits")],
             "train": asdict(config), "steps": result.step, "final_loss": round(result.final_loss(), 5),
             "final_loss_definition": "mean training loss over the last 100 steps",
             "device": dev_name, "torch_threads": torch.get_num_threads() if device == "cpu" else None,
             "world_size": result.world_size, "wall_time_s": round(result.wall_s, 1),
             "torch_version": torch.__version__,
-            "command": f"python tools/train_shipped.py --only {name}",
+            "command": f"python -m tools.train_shipped --only {name}",
             "params": sum(p.numel() for p in result.ema.parameters())}
     card.update({k: v for k, v in out.items() if k not in ("result", "config")})
     tensors = {k: v.detach().cpu().contiguous() for k, v in result.ema.state_dict().items()}
@@ -134,7 +145,8 @@ def model_card(card: dict) -> str:
     cpu_note = ("Trained on the CPU, with one torch thread on two cores shared with other jobs: no GPU was "
                 "available when it was trained. The same command uses a GPU when there is one."
                 if card["device"].startswith("CPU") else "")
-    lines = [f"# {card['name']}", "", f"A `{card['class']}` trained on scikit-learn's digits. {cpu_note}", "",
+    what = "2-D checkerboard points" if card["class"] == "ToyMLP" else "scikit-learn's digits"
+    lines = [f"# {card['name']}", "", f"A `{card['class']}` trained on {what}. {cpu_note}", "",
              "| field | value |", "| --- | --- |",
              f"| command | `{card['command']}` |", f"| steps | {card['steps']} |",
              f"| batch size | {card['train']['batch_size']} x {card['world_size']} process(es) |",
@@ -149,7 +161,7 @@ def model_card(card: dict) -> str:
                      f"{card['label_dropout']} (classifier-free guidance) |")
     if "test_accuracy" in card:
         lines.append(f"| held-out accuracy | {card['test_accuracy']:.4f} ({card['split']}) |")
-    if card["kind"] == "diffusion":
+    if card["kind"] == "diffusion" and card["class"] == "UNetModel":
         lines += ["", "Known limitation: a small model trained for minutes. At NFE 10 about one sample in fifty "
                   "has a few saturated stroke pixels that overshoot to |x| of 2-3; clamp samples to [-1, 1] "
                   "before display or evaluation (`difflearn.metrics` does)."]

@@ -1,7 +1,7 @@
 """Write docs/models/presets-table.md: the released ADM presets with parameters and FLOPs.
 
-    python tools/unet_presets_table.py          # rewrite the include
-    python tools/unet_presets_table.py --check  # exit 1 if it is stale
+    python -m tools.unet_presets_table          # rewrite the include
+    python -m tools.unet_presets_table --check  # exit 1 if it is stale
 
 The numbers are computed by building each preset on the meta device
 (`difflearn.models.preset_table`); tests/test_models.py checks them against

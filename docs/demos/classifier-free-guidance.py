@@ -42,9 +42,9 @@ import matplotlib.pyplot as plt
 import torch
 
 from difflearn import DPM_Solver, NoiseScheduleVP, model_wrapper, pretrained
+from difflearn.data import mixture_2d
 from difflearn.demo import demo_env
 from difflearn.metrics import classifier_accuracy
-from difflearn.toy import mixture_2d
 
 ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp

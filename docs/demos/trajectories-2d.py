@@ -35,8 +35,8 @@ import torch
 
 import difflearn
 from difflearn import NoiseScheduleVP, model_wrapper, pretrained, sample
+from difflearn.data import checkerboard, mixture_2d
 from difflearn.demo import demo_env
-from difflearn.toy import checkerboard, mixture_2d
 
 ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
@@ -167,7 +167,7 @@ assert grid_error["logSNR"] < grid_error["time_uniform"] / 3
 #
 # For a mixture of Gaussians the noisy marginals are mixtures too, so the noise prediction
 # $\varepsilon^*(x_t, t) = -\sigma_t \nabla_x \log p_t(x_t)$ is exact
-# (`difflearn.toy.GaussianMixture`), and the probability-flow ODE can be solved to
+# (`difflearn.data.GaussianMixture`), and the probability-flow ODE can be solved to
 # $10^{-10}$ with scipy. What remains of a sampler's error is its discretisation error alone.
 # We plot it against the number of model evaluations (NFE).
 

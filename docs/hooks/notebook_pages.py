@@ -19,16 +19,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 log = logging.getLogger("mkdocs.hooks.notebook_pages")
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-import notebooks as nb_tool  # noqa: E402  (tools/notebooks.py)
+from tools import notebooks as nb_tool  # noqa: E402  (the repository's `tools` package: run mkdocs from the root)
 
 DEMO_PREFIX = "demos/"
 MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)

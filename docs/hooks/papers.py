@@ -21,7 +21,6 @@ in"), linked to their API page when one has a `::: difflearn.x` block.
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import logging
 import posixpath
@@ -48,16 +47,7 @@ HTML_CODE_RE = re.compile(r"<(pre|code)[\s>].*?</\1>", re.S)
 API_RE = re.compile(r"^:::\s*(difflearn(?:\.[A-Za-z_]\w*)*)", re.M)
 
 
-def _load_tools():
-    """tools/papers.py by path (the `tools` folder is not an installed package)."""
-    spec = importlib.util.spec_from_file_location("difflearn_tools_papers", ROOT / "tools" / "papers.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-P = _load_tools()
-
+from tools import papers as P  # noqa: E402  (the repository's `tools` package: run mkdocs from the root)
 
 # --------------------------------------------------------------------------- citations
 

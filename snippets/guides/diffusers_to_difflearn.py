@@ -6,8 +6,7 @@ timestep n in 0..999 and a v-prediction output. diffusers' DDIMScheduler is the 
 import torch
 from diffusers import DDIMScheduler
 
-from difflearn import GaussianMixture, NoiseScheduleVP, discrete_timesteps
-from difflearn.dpm_solver import model_wrapper
+from difflearn import GaussianMixture, NoiseScheduleVP, discrete_timesteps, model_wrapper
 from difflearn.samplers import ddim
 
 scheduler = DDIMScheduler(beta_schedule="linear", prediction_type="v_prediction", timestep_spacing="trailing",

@@ -3,7 +3,7 @@
 import torch
 from diffusers import DDPMScheduler, UNet2DModel
 
-from difflearn.dpm_solver import DPM_Solver
+from difflearn import DPM_Solver
 from difflearn.interop import from_diffusers
 from difflearn.model_wrapper import model_wrapper
 

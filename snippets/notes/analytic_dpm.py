@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from difflearn import schedules
-from difflearn.toy import GaussianMixture
+from difflearn.data import GaussianMixture
 
 betas = schedules.beta_schedule("linear", 1000)                      # float64
 abar = schedules.alphas_cumprod_from_betas(betas).numpy()
@@ -54,7 +54,7 @@ def reference_variance(n, s, lam2):
 
 
 def Gamma_of(n):
-    """E ||score||^2 / d under q_n, by quadrature with the exact score of difflearn.toy."""
+    """E ||score||^2 / d under q_n, by quadrature with the exact score of difflearn.data.mixture."""
     xt = torch.from_numpy(x)[:, None]
     score = gm.score(xt, t_of(n), ns)[:, 0].numpy()
     return (np.exp(gm.marginal(ns, t_of(n)).log_prob(xt).numpy()) * score**2).sum() * dx

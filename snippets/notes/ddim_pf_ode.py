@@ -5,8 +5,7 @@ solution of the PF-ODE comes from a high-accuracy scipy solve (GaussianMixture.p
 """
 import torch
 
-from difflearn import GaussianMixture, NoiseScheduleVP, time_steps
-from difflearn.dpm_solver import DPM_Solver
+from difflearn import DPM_Solver, GaussianMixture, NoiseScheduleVP, time_steps
 from difflearn.samplers import ddim
 
 ns = NoiseScheduleVP("linear")

@@ -1,16 +1,15 @@
 r"""Ancestral sampling with the exact noise predictor of a 2-D Gaussian mixture.
 
 x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps(x_t, t)) / sqrt(alpha_t) + sigma_t z, t = N..1, with
-sigma_t^2 = beta_t (fixed-large) and the exact eps of difflearn.toy. With N = 1000 steps the samples
+sigma_t^2 = beta_t (fixed-large) and the exact eps of difflearn.data.mixture. With N = 1000 steps the samples
 follow the mixture: component weights within 5 binomial standard errors and component means within
 5 (generous) standard errors (n = 4000 samples, seeded).
 """
 
 import torch
 
-from difflearn.betas import alphas_cumprod_from_betas, beta_schedule
-from difflearn.schedules import NoiseScheduleVP
-from difflearn.toy import mixture_2d
+from difflearn.data import mixture_2d
+from difflearn.schedules import NoiseScheduleVP, alphas_cumprod_from_betas, beta_schedule
 
 betas = beta_schedule("linear", 1000)                    # float64
 abar = alphas_cumprod_from_betas(betas)

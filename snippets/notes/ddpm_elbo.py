@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from difflearn.betas import alphas_cumprod_from_betas, beta_schedule
+from difflearn.schedules import alphas_cumprod_from_betas, beta_schedule
 
 # ---- 1. KL between the posterior and the model step = weighted noise MSE -------------------
 betas = beta_schedule("linear", 1000)

@@ -12,7 +12,7 @@ import numpy as np
 from scipy.integrate import trapezoid
 from scipy.stats import norm
 
-from difflearn.betas import alphas_cumprod_from_betas, beta_schedule
+from difflearn.schedules import alphas_cumprod_from_betas, beta_schedule
 
 betas = beta_schedule("linear", 1000).numpy()            # beta_1 .. beta_N (index 0 holds beta_1)
 abar = alphas_cumprod_from_betas(betas).numpy()

@@ -10,7 +10,7 @@ true reverse step q(x_{t-1} | x_t) is Gaussian with variance v_{t-1} beta_t / v_
 
 import numpy as np
 
-from difflearn.betas import alphas_cumprod_from_betas, beta_schedule
+from difflearn.schedules import alphas_cumprod_from_betas, beta_schedule
 
 abar_full = alphas_cumprod_from_betas(beta_schedule("linear", 1000)).numpy()
 

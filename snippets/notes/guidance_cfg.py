@@ -6,8 +6,8 @@
 """
 import torch
 
+from difflearn.data import mixture_2d
 from difflearn.schedules import NoiseScheduleVP
-from difflearn.toy import mixture_2d
 
 ns = NoiseScheduleVP("linear")
 gm = mixture_2d("two")                              # two unequal classes in 2-D

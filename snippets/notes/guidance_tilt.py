@@ -16,8 +16,8 @@ from scipy.integrate import solve_ivp
 from scipy.special import roots_hermitenorm
 from scipy.stats import norm
 
+from difflearn.data import GaussianMixture
 from difflearn.schedules import NoiseScheduleVP
-from difflearn.toy import GaussianMixture
 
 ns = NoiseScheduleVP("linear")
 gm = GaussianMixture([[-2.0], [0.0], [2.0]], 0.5)        # three equal classes

@@ -16,8 +16,8 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 from scipy.stats import norm
 
+from difflearn.data import GaussianMixture, mixture_2d
 from difflearn.schedules import NoiseScheduleVP
-from difflearn.toy import GaussianMixture, mixture_2d
 
 ns = NoiseScheduleVP("linear")
 gm = mixture_2d("two")

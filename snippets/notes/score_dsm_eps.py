@@ -1,6 +1,6 @@
 r"""Denoising score matching targets the score, and the exact noise predictor is -sigma_t times it.
 
-On the exact Gaussian mixture of difflearn.toy (x_t = alpha_t x_0 + sigma_t eps, linear VP schedule):
+On the exact Gaussian mixture of difflearn.data.mixture (x_t = alpha_t x_0 + sigma_t eps, linear VP schedule):
 1. the score by automatic differentiation of log p_t agrees with the closed form `score`;
 2. E[eps | x_t], computed independently by Gaussian conditioning inside each component, equals
    `eps` and equals -sigma_t grad log p_t (exact, to 1e-10);
@@ -11,8 +11,8 @@ On the exact Gaussian mixture of difflearn.toy (x_t = alpha_t x_0 + sigma_t eps,
 import numpy as np
 import torch
 
+from difflearn.data import GaussianMixture, mixture_2d
 from difflearn.schedules import NoiseScheduleVP
-from difflearn.toy import GaussianMixture, mixture_2d
 
 ns = NoiseScheduleVP("linear")
 gm = mixture_2d("two")

@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from difflearn.toy import GaussianMixture
+from difflearn.data import GaussianMixture
 
 g = torch.Generator().manual_seed(0)
 n = 4000

@@ -1,7 +1,7 @@
 r"""The probability-flow ODE and the reverse-time SDE keep the marginals of the forward VP SDE.
 
 Forward SDE (linear VP schedule): dx = f(t) x dt + g(t) dw with f = -beta(t)/2, g^2 = beta(t).
-On a 1-D Gaussian mixture, whose p_t and score are exact (difflearn.toy):
+On a 1-D Gaussian mixture, whose p_t and score are exact (difflearn.data.mixture):
 1. pointwise, d p_t / dt equals both the Fokker-Planck right-hand side -d(f x p)/dx + g^2/2 d^2p/dx^2 and
    the continuity-equation right-hand side -d(f_tilde p)/dx with f_tilde = f x - g^2/2 score (relative 1e-6;
    x-derivatives by autograd, the t-derivative by a central difference);
@@ -20,8 +20,8 @@ import torch
 from scipy.integrate import solve_ivp
 from scipy.stats import kstest, norm
 
+from difflearn.data import GaussianMixture
 from difflearn.schedules import NoiseScheduleVP
-from difflearn.toy import GaussianMixture
 
 ns = NoiseScheduleVP("linear")
 beta = lambda t: ns.beta_0 + t * (ns.beta_1 - ns.beta_0)

@@ -1,8 +1,7 @@
 """FIXED: convert the paper's w to guidance_scale = w + 1."""
 import torch
 
-from difflearn import NoiseScheduleVP, mixture_2d
-from difflearn.dpm_solver import model_wrapper
+from difflearn import NoiseScheduleVP, mixture_2d, model_wrapper
 
 ns = NoiseScheduleVP("linear")
 gm = mixture_2d("two")

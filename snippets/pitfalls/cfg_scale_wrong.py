@@ -5,8 +5,7 @@ eps = eps_u + s (eps_c - eps_u), so s = w + 1. Passing s = w guides with w - 1.
 """
 import torch
 
-from difflearn import NoiseScheduleVP, mixture_2d
-from difflearn.dpm_solver import DPM_Solver, model_wrapper
+from difflearn import DPM_Solver, NoiseScheduleVP, mixture_2d, model_wrapper
 
 ns = NoiseScheduleVP("linear")
 gm = mixture_2d("two")

@@ -1,8 +1,7 @@
 """FIXED: drop the steps with lambda < -5.1, as NoiseScheduleVP (like the official DPM-Solver) does."""
 import torch
 
-from difflearn import GaussianMixture, NoiseScheduleVP, beta_schedule, time_steps
-from difflearn.dpm_solver import DPM_Solver
+from difflearn import DPM_Solver, GaussianMixture, NoiseScheduleVP, beta_schedule, time_steps
 
 ns = NoiseScheduleVP("discrete", betas=beta_schedule("cosine", 1000), dtype=torch.float64)
 gm = GaussianMixture([[-2.0], [0.5], [2.5]], [0.3, 0.5, 0.2], [0.3, 0.5, 0.2])

@@ -6,8 +6,7 @@ its steps in that almost pure-noise region, and the discretisation error of the 
 """
 import torch
 
-from difflearn import GaussianMixture, NoiseScheduleVP, beta_schedule, time_steps
-from difflearn.dpm_solver import DPM_Solver
+from difflearn import DPM_Solver, GaussianMixture, NoiseScheduleVP, beta_schedule, time_steps
 
 
 class UnclippedSchedule(NoiseScheduleVP):

@@ -1,7 +1,7 @@
 """FIXED: compute the percentile in float32 and cast back (difflearn's dynamic_thresholding does this)."""
 import torch
 
-from difflearn.dpm_solver_updates import dynamic_thresholding
+from difflearn.samplers.dpm_solver import dynamic_thresholding
 
 x0 = (2.5 * torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(0))).half()  # (B, C, H, W)
 out = dynamic_thresholding(x0, ratio=0.995, max_val=1.0)

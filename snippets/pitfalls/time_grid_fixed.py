@@ -2,8 +2,7 @@
 and keep every time in [1/N, 1]."""
 import torch
 
-from difflearn import GaussianMixture, NoiseScheduleVP, beta_schedule, time_steps
-from difflearn.dpm_solver import model_wrapper
+from difflearn import GaussianMixture, NoiseScheduleVP, beta_schedule, model_wrapper, time_steps
 from difflearn.samplers import ddim
 
 ns = NoiseScheduleVP("discrete", betas=beta_schedule("linear", 1000), dtype=torch.float64)

@@ -4,8 +4,7 @@ import math
 import torch
 from scipy.integrate import solve_ivp
 
-from difflearn import GaussianMixture, NoiseScheduleVP
-from difflearn.dpm_solver import DPM_Solver, model_wrapper
+from difflearn import DPM_Solver, GaussianMixture, NoiseScheduleVP, model_wrapper
 
 ns = NoiseScheduleVP("linear")
 gm = GaussianMixture([[-2.0], [0.0], [2.0]], 0.5)

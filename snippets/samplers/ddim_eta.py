@@ -3,7 +3,7 @@ import torch
 
 from difflearn import GaussianMixture, NoiseScheduleVP
 from difflearn.samplers import ddim, ddpm
-from difflearn.timesteps import time_steps
+from difflearn.schedules import time_steps
 
 ns = NoiseScheduleVP("linear")
 gm = GaussianMixture([[1.0, -1.0], [-1.5, 0.5], [0.0, 2.0]], [0.3, 0.5, 0.2])

@@ -1,7 +1,7 @@
 # Dynamic thresholding (Imagen): clip x0 predictions at a per-sample quantile s, then divide by s.
 import torch
 
-from difflearn.dpm_solver_updates import dynamic_thresholding
+from difflearn.samplers.dpm_solver import dynamic_thresholding
 
 x0 = torch.tensor([[0.2, -0.5, 0.9, 0.1],        # inside [-1, 1]: s = max(quantile, 1) = 1, unchanged
                    [3.0, -6.0, 1.0, 0.5]])       # outside: clipped at s and rescaled into [-1, 1]

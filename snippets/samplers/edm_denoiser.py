@@ -5,7 +5,7 @@ from scipy.stats import multivariate_normal
 
 from difflearn import GaussianMixture, NoiseScheduleVP
 from difflearn.samplers import ddim, euler, heun
-from difflearn.timesteps import time_steps
+from difflearn.schedules import time_steps
 
 ns = NoiseScheduleVP("linear")
 means, stds, weights = np.array([[1.0, -1.0], [-1.5, 0.5], [0.0, 2.0]]), np.array([0.3, 0.5, 0.2]), [0.5, 0.3, 0.2]

@@ -2,7 +2,7 @@
 import torch
 
 from difflearn import GaussianMixture, NoiseScheduleVP, sample, time_steps
-from difflearn.samplers._common import make_grid
+from difflearn.samplers.core import make_grid
 from difflearn.samplers.dpmpp_sde import sde_dpmpp_coefficients
 
 ns = NoiseScheduleVP("linear")

@@ -1,29 +1,60 @@
-"""difflearn: learn diffusion models by running them."""
+"""difflearn: learn diffusion models by running them.
 
-__version__ = "0.1.0"
+The data flow of sampling runs one way, and the folders follow it:
 
-from . import data, metrics, pretrained, train  # modules: difflearn.pretrained.load(...), ...
-from .betas import (
+    schedules/  ->  model_wrapper  ->  samplers/core  ->  samplers/<family> (update rules)
+
+| package | what |
+| --- | --- |
+| `difflearn.schedules` | the VP schedule, beta tables, time grids |
+| `difflearn.model_wrapper` | any network -> the noise prediction the samplers integrate (guidance included) |
+| `difflearn.samplers` | the sampler core, every sampler, `sample`, `DPM_Solver` |
+| `difflearn.models` | the ADM UNet of guided-diffusion and the small networks the site trains |
+| `difflearn.training` | objectives and the training loop |
+| `difflearn.data` | the exact Gaussian-mixture oracle, digits, 2-D point clouds |
+| `difflearn.pretrained`, `difflearn.metrics`, `difflearn.interop`, `difflearn.demo` | shipped models, digits FID, diffusers, notebooks |
+"""
+
+__version__ = "0.2.0"
+
+import importlib as _importlib
+
+from . import _deprecated
+
+_deprecated.install()
+
+from . import data, metrics, pretrained, training  # noqa: E402  (modules: difflearn.pretrained.load(...), ...)
+from .data import GaussianMixture, checkerboard, mixture_2d, moons, swiss_roll  # noqa: E402
+from .model_wrapper import model_wrapper  # noqa: E402
+from .models import EncoderUNetModel, SuperResModel, UNetModel, create_model, load_checkpoint  # noqa: E402
+from .samplers import METHODS, DPM_Solver, DPMSolver, NonFiniteError, sample  # noqa: E402
+from .schedules import (  # noqa: E402
+    NoiseScheduleVP,
     alphas_cumprod_from_betas,
     beta_schedule,
     betas_from_alphas_cumprod,
+    discrete_timesteps,
     log_snr,
     rescale_zero_terminal_snr,
     snr,
+    time_steps,
 )
-from .dpm_solver import DPM_Solver, DPMSolver, model_wrapper
-from .models import EncoderUNetModel, SuperResModel, UNetModel, create_model, load_checkpoint
-from .samplers import METHODS, sample
-from .schedules import NoiseScheduleVP
-from .timesteps import discrete_timesteps, time_steps
-from .toy import GaussianMixture, checkerboard, mixture_2d, moons, swiss_roll
-from .train import TrainConfig, train_classifier, train_diffusion
+from .training import TrainConfig, train_classifier, train_diffusion  # noqa: E402
+
+
+def __getattr__(name: str):
+    """`difflearn.train`, `difflearn.toy`, ...: the old module names, as deprecated aliases."""
+    if f"{__name__}.{name}" in _deprecated.MOVED:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DPM_Solver",
     "DPMSolver",
     "model_wrapper",
     "METHODS",
+    "NonFiniteError",
     "sample",
     "EncoderUNetModel",
     "SuperResModel",
@@ -50,5 +81,5 @@ __all__ = [
     "data",
     "metrics",
     "pretrained",
-    "train",
+    "training",
 ]

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from .betas import alphas_cumprod_from_betas, beta_schedule, rescale_zero_terminal_snr
-from .schedules import NoiseScheduleVP
+from .schedules import NoiseScheduleVP, alphas_cumprod_from_betas, beta_schedule, rescale_zero_terminal_snr
 
 # diffusers' prediction_type -> model_type of model_wrapper
 PREDICTIONS = {"epsilon": "noise", "v_prediction": "v", "sample": "x_start"}

@@ -2,7 +2,7 @@ r"""The small models that ship inside the package, loaded with no network.
 
 Each model `<name>` is three files in `difflearn/weights/`: `<name>.safetensors`
 (the EMA weights), `<name>.json` (the constructor arguments, the noise schedule
-and how it was trained) and `<name>.md` (its model card). `tools/train_shipped.py`
+and how it was trained) and `<name>.md` (its model card). `python -m tools.train_shipped`
 writes all three.
 
 | name | what |
@@ -27,9 +27,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 
-from .betas import beta_schedule
-from .schedules import NoiseScheduleVP
+from .models import DigitsFeatures, EncoderUNetModel, ToyMLP, UNetModel
+from .schedules import NoiseScheduleVP, beta_schedule
 
 WEIGHTS = Path(__file__).parent / "weights"
 
@@ -51,10 +52,6 @@ def schedule_from_config(cfg: dict) -> NoiseScheduleVP:
 
 def build_model(cfg: dict) -> torch.nn.Module:
     """An untrained model of the class and constructor arguments of a config (tuples restored)."""
-    from .metrics import DigitsFeatures
-    from .models import EncoderUNetModel, UNetModel
-    from .toy_mlp import ToyMLP
-
     classes = {"UNetModel": UNetModel, "EncoderUNetModel": EncoderUNetModel, "DigitsFeatures": DigitsFeatures,
                "ToyMLP": ToyMLP}
     if cfg["class"] not in classes:
@@ -74,8 +71,6 @@ def load(name: str, device="cpu") -> tuple[torch.nn.Module, NoiseScheduleVP | No
     available = list_models()
     if name not in available:
         raise ValueError(f"name must be one of {tuple(available)}, got {name!r}")
-    from safetensors.torch import load_file
-
     card = json.loads((WEIGHTS / f"{name}.json").read_text())
     model = build_model(card)
     model.load_state_dict(load_file(str(WEIGHTS / f"{name}.safetensors")))

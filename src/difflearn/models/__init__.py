@@ -1,12 +1,13 @@
-"""The ADM UNet of guided-diffusion, its noisy classifier and its checkpoints.
+"""The networks: the ADM UNet of guided-diffusion and the small models the site trains.
 
-`UNetModel`, `SuperResModel` and `EncoderUNetModel` take guided-diffusion's
-constructor arguments and have its state-dict keys, so the released
-checkpoints load with `strict=True`; `PRESETS` holds the configuration of each
-released checkpoint and `load_checkpoint` loads one (safely) with or without it.
+| module | what |
+| --- | --- |
+| `difflearn.models.adm` | guided-diffusion's ADM: `UNetModel`, `SuperResModel`, the noisy classifier `EncoderUNetModel`, presets and checkpoints |
+| `difflearn.models.toy_mlp` | `ToyMLP`, a noise predictor for 2-D points |
+| `difflearn.models.digits_features` | `DigitsFeatures`, the clean-digits CNN behind `difflearn.metrics` |
 """
 
-from .attention import (
+from .adm.attention import (
     AttentionBlock,
     AttentionPool2d,
     QKVAttention,
@@ -14,13 +15,13 @@ from .attention import (
     attention_tokens,
     set_attention_backend,
 )
-from .blocks import Downsample, ResBlock, TimestepEmbedSequential, Upsample
-from .checkpoint import infer_config, load_checkpoint, read_state_dict
-from .classifier import POOLS, EncoderUNetModel
-from .fast import optimize, set_fast_backends
-from .learn_sigma import eps_only, learned_log_variance, posterior_log_variance_clipped, split_learned_sigma
-from .nn import GroupNorm32, normalization, timestep_embedding, zero_module
-from .presets import (
+from .adm.blocks import Downsample, ResBlock, TimestepEmbedSequential, Upsample
+from .adm.checkpoint import infer_config, load_checkpoint, read_state_dict
+from .adm.classifier import POOLS, EncoderUNetModel
+from .adm.inference import optimize, set_fast_backends
+from .adm.learn_sigma import eps_only, learned_log_variance, posterior_log_variance_clipped, split_learned_sigma
+from .adm.nn import GroupNorm32, normalization, timestep_embedding, zero_module
+from .adm.presets import (
     PRESETS,
     RELEASED_FLAGS,
     count_flops,
@@ -29,13 +30,17 @@ from .presets import (
     flags_to_kwargs,
     preset_table,
 )
-from .unet import SuperResModel, UNetModel
+from .adm.unet import SuperResModel, UNetModel
+from .digits_features import DigitsFeatures
+from .toy_mlp import ToyMLP
 
 __all__ = [
     "PRESETS",
     "POOLS",
     "RELEASED_FLAGS",
     "AttentionBlock",
+    "DigitsFeatures",
+    "ToyMLP",
     "AttentionPool2d",
     "Downsample",
     "EncoderUNetModel",

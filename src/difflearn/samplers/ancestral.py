@@ -28,9 +28,8 @@ ancestral step from $\tilde\sigma_i$ to $\tilde\sigma_{i+1}$ with the combined d
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from ._common import Runner, make_grid, noise_source
+from .core import Runner, at_sigmas, from_ve, make_grid, noise_source, sigma_levels, to_ve
 
 
 # --8<-- [start:ancestral_split]
@@ -49,20 +48,17 @@ def _ancestral_2s(model_fn, x, noise_schedule, timesteps, eta, s_noise, data_pre
         if not 0 <= v <= hi:
             raise ValueError(f"{name} must be in [0, {hi}], got {v!r}")
     grid = make_grid(noise_schedule, timesteps, x)
-    sig = np.append(grid.sigma_ve, 0.0) if denoise_to_zero else grid.sigma_ve
+    sig = sigma_levels(grid, denoise_to_zero)
     down, up = ancestral_levels(sig, eta)
     n = len(down)
-    # the midpoint in lambda of each step, its time and alpha: computed once, in float64
-    mid = np.sqrt(sig[:-1] * down)
-    safe = np.where(down > 0, mid, 1.0)                   # the step to sigma~ = 0 has no midpoint
-    t_mid64 = noise_schedule.inverse_lambda(-torch.log(torch.as_tensor(safe, dtype=torch.float64)))
-    a_mid = np.exp(noise_schedule.marginal_log_mean_coeff(t_mid64).numpy()).tolist()
-    t_mid = t_mid64.to(grid.t_model.device, grid.t_model.dtype)
+    mid = np.sqrt(sig[:-1] * down)                        # the midpoint in lambda of each step
+    at_mid = at_sigmas(noise_schedule, mid, x)            # its time and alpha (none for sigma~ = 0)
+    a_mid = at_mid.alpha.tolist()
     alpha, sig_l, down_l, mid_l = grid.alpha.tolist(), sig.tolist(), down.tolist(), mid.tolist()
     add_std = (s_noise * up).tolist()
     noise = noise_source(x, generator, noise_sampler)
-    run = Runner(model_fn, x, grid, callback, progress, desc)
-    x = x / alpha[0]                                      # x~ = x / alpha
+    run = Runner(model_fn, x, grid, callback, progress, desc, steps=n)
+    x = to_ve(x, grid)                                    # x~ = x / alpha
     for i in run.range(n):
         # --8<-- [start:ancestral_step]
         s, s_down, s_mid = sig_l[i], down_l[i], mid_l[i]
@@ -73,15 +69,15 @@ def _ancestral_2s(model_fn, x, noise_schedule, timesteps, eta, s_noise, data_pre
         elif data_prediction:                             # DPM-Solver++(2S), r1 = 1/2
             d = x - s * eps                               # D at sigma~_i
             u = (s_mid / s) * x + (1 - s_mid / s) * d
-            d_mid = u - s_mid * run.eps(a_mid[i] * u, i, t_mid[i])
+            d_mid = u - s_mid * run.eps(a_mid[i] * u, i, at=at_mid)
             x = (s_down / s) * x + (1 - s_down / s) * d_mid
         else:                                             # DPM-Solver-2, r1 = 1/2
             u = x + (s_mid - s) * eps
-            x = x + (s_down - s) * run.eps(a_mid[i] * u, i, t_mid[i])
+            x = x + (s_down - s) * run.eps(a_mid[i] * u, i, at=at_mid)
         if add_std[i] > 0:
             x = x + add_std[i] * noise()                  # back up to sigma~_(i+1)
         # --8<-- [end:ancestral_step]
-    return run.done(x if denoise_to_zero else alpha[-1] * x)
+    return run.done(from_ve(x, grid, denoise_to_zero))
 
 
 def dpm2_ancestral(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noise: float = 1.0,
@@ -125,15 +121,14 @@ def dpmpp_2s_sde(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noi
         if not lo <= v <= hi:
             raise ValueError(f"{name} must be in [{lo:g}, {hi:g}], got {v!r}")
     grid = make_grid(noise_schedule, timesteps, x)
-    sig = np.append(grid.sigma_ve, 0.0) if denoise_to_zero else grid.sigma_ve
+    sig = sigma_levels(grid, denoise_to_zero)
     n = len(sig) - 1
     last = sig[1:] == 0.0                                 # the step to sigma~ = 0: x~ = D
     s_mid = np.where(last, 1.0, sig[:-1] ** (1 - r) * np.where(last, 1.0, sig[1:]) ** r)  # e^{-lambda_s}; 1: unused
     down1, up1 = ancestral_levels(np.stack([sig[:-1], s_mid]), eta)
     down2, up2 = ancestral_levels(sig, eta)
-    t_mid64 = noise_schedule.inverse_lambda(-torch.log(torch.as_tensor(s_mid, dtype=torch.float64)))
-    a_mid = np.exp(noise_schedule.marginal_log_mean_coeff(t_mid64).numpy()).tolist()
-    t_mid = t_mid64.to(grid.t_model.device, grid.t_model.dtype)
+    at_mid = at_sigmas(noise_schedule, s_mid, x)
+    a_mid = at_mid.alpha.tolist()
     # per step: ratios of x~ and weights of D in the two stages
     k1 = (down1[0] / sig[:-1]).tolist()
     k2 = (down2 / sig[:-1]).tolist()
@@ -141,8 +136,8 @@ def dpmpp_2s_sde(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noi
     fac = 1.0 / (2.0 * r)
     alpha, sig_l, mid_l, last = grid.alpha.tolist(), sig.tolist(), s_mid.tolist(), last.tolist()
     noise = noise_source(x, generator, noise_sampler)
-    run = Runner(model_fn, x, grid, callback, progress, "DPM++ SDE")
-    x = x / alpha[0]                                      # x~ = x / alpha
+    run = Runner(model_fn, x, grid, callback, progress, "DPM++ SDE", steps=n)
+    x = to_ve(x, grid)                                    # x~ = x / alpha
     for i in run.range(n):
         # --8<-- [start:dpmpp_sde_step]
         eps = run.eps(alpha[i] * x, i)
@@ -154,10 +149,10 @@ def dpmpp_2s_sde(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noi
         u = k1[i] * x + (1 - k1[i]) * d                   # stage 1: ancestral step to sigma_s
         if std1[i] > 0:
             u = u + std1[i] * noise()
-        d_mid = u - mid_l[i] * run.eps(a_mid[i] * u, i, t_mid[i])
+        d_mid = u - mid_l[i] * run.eps(a_mid[i] * u, i, at=at_mid)
         d_comb = (1 - fac) * d + fac * d_mid              # stage 2: sigma~_i -> sigma~_(i+1)
         x = k2[i] * x + (1 - k2[i]) * d_comb
         if std2[i] > 0:
             x = x + std2[i] * noise()
         # --8<-- [end:dpmpp_sde_step]
-    return run.done(x if denoise_to_zero else alpha[-1] * x)
+    return run.done(from_ve(x, grid, denoise_to_zero))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Runner, make_grid, noise_source, x0_from_eps
+from .core import Runner, make_grid, noise_source, x0_from_eps
 
 
 # --8<-- [start:ddim_coefficients]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Runner, check_choice, make_grid, noise_source, x0_from_eps
+from .core import Runner, check_choice, make_grid, noise_source, x0_from_eps
 
 VARIANCES = ("small", "large")
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Runner, check_choice, make_grid, noise_source, step_orders
+from .core import Runner, check_choice, make_grid, noise_source, step_orders, x0_from_eps
 
-SOLVER_TYPES = ("midpoint", "heun")
+SDE_SOLVER_TYPES = ("midpoint", "heun")  # the form of the second-order term
 
 
 # --8<-- [start:sde_dpmpp_coefficients]
@@ -74,20 +74,19 @@ def sde_dpmpp_2m(model_fn, x, noise_schedule, timesteps, order: int = 2, solver_
     if not 0 <= eta <= 1:
         raise ValueError(f"eta must be in [0, 1], got {eta!r}")
     solver_type = solver_type or ("heun" if order == 3 else "midpoint")
-    check_choice("solver_type", solver_type, SOLVER_TYPES)
+    check_choice("solver_type", solver_type, SDE_SOLVER_TYPES)
     if order == 3 and solver_type != "heun":
         raise ValueError(f"order 3 uses the 'heun' (Taylor) form for its warm-up step, got solver_type={solver_type!r}")
     grid = make_grid(noise_schedule, timesteps, x)
     orders = step_orders(order, grid.steps, lower_order_final, denoise_to_zero)
     c_x, c_m, std = sde_dpmpp_coefficients(grid, orders, solver_type, eta)
-    a, s = grid.alpha.tolist(), grid.sigma.tolist()
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "SDE-DPM-Solver++")
     m_hist = []                                           # x0_pred now, one step ago, two steps ago
     for i in run.range(grid.steps):
         eps = run.eps(x, i)
         run.callback(i, x, eps)
-        m_hist = [(x - s[i] * eps) / a[i]] + m_hist[:2]   # x0_pred
+        m_hist = [x0_from_eps(x, eps, grid, i)] + m_hist[:2]
         # --8<-- [start:sde_dpmpp_step]
         x = c_x[i] * x + sum(w * m for w, m in zip(c_m[i], m_hist) if w != 0.0)
         if std[i] > 0:
@@ -95,7 +94,7 @@ def sde_dpmpp_2m(model_fn, x, noise_schedule, timesteps, order: int = 2, solver_
         # --8<-- [end:sde_dpmpp_step]
     if denoise_to_zero:
         eps = run.eps(x, grid.steps)
-        x = (x - s[-1] * eps) / a[-1]
+        x = x0_from_eps(x, eps, grid, grid.steps)
     return run.done(x)
 
 

@@ -21,9 +21,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
-from ._common import Runner, make_grid, noise_source
+from .core import Runner, at_sigmas, at_times, from_ve, make_grid, noise_source, sigma_levels, to_ve
 
 
 # --8<-- [start:churn]
@@ -42,28 +41,25 @@ def _edm(model_fn, x, noise_schedule, timesteps, heun, s_churn, s_tmin, s_tmax, 
             raise ValueError(f"{name} must be >= 0, got {v!r}")
     grid = make_grid(noise_schedule, timesteps, x)
     n = grid.steps + int(denoise_to_zero)                 # steps, counting the one to sigma~ = 0
-    sig = np.append(grid.sigma_ve, 0.0) if denoise_to_zero else grid.sigma_ve  # (n + 1,) step ends
+    sig = sigma_levels(grid, denoise_to_zero)             # (n + 1,) step ends
     sig_hat = churn_levels(sig, s_churn, s_tmin, s_tmax, n)
     churned = sig_hat > sig[:-1]
-    # time and alpha at the raised levels: computed once, in float64
-    t_hat = noise_schedule.inverse_lambda(-torch.log(torch.as_tensor(sig_hat, dtype=torch.float64)))
-    a_hat = np.exp(noise_schedule.marginal_log_mean_coeff(t_hat).numpy())
-    a_cur = np.where(churned, a_hat, grid.alpha[:n]).tolist()
-    t_cur = torch.where(torch.as_tensor(churned), t_hat.to(grid.t_model.dtype), grid.t_model[:n].cpu())
-    t_cur = t_cur.to(grid.t_model.device)
+    raised = at_sigmas(noise_schedule, sig_hat, x)        # the times of the raised levels
+    cur = at_times(noise_schedule, np.where(churned, raised.t, grid.t[:n]), x)  # where step i starts
+    a_cur = cur.alpha.tolist()
     add_std = (s_noise * np.sqrt(np.clip(sig_hat**2 - sig[:-1] ** 2, 0, None))).tolist()
     dsig = (sig[1:] - sig_hat).tolist()
     alpha, sig_hat = grid.alpha.tolist(), sig_hat.tolist()
     noise = noise_source(x, generator, noise_sampler)
-    run = Runner(model_fn, x, grid, callback, progress, "Heun" if heun else "Euler")
-    x = x / alpha[0]                                      # x~ = x / alpha
+    run = Runner(model_fn, x, grid, callback, progress, "Heun" if heun else "Euler", steps=n)
+    x = to_ve(x, grid)                                    # x~ = x / alpha
     for i in run.range(n):
         # --8<-- [start:edm_step]
         if add_std[i] > 0:
             x = x + add_std[i] * noise()                  # churn: sigma~_i -> sigma^_i
-        d = run.eps(a_cur[i] * x, i, t_cur[i])            # dx~/dsigma~ = eps
+        d = run.eps(a_cur[i] * x, i, at=cur)              # dx~/dsigma~ = eps
         if callback is not None:
-            callback({"x_t": a_cur[i] * x, "t": t_cur[i], "i": i, "x0_pred": x - sig_hat[i] * d})
+            callback({"x_t": a_cur[i] * x, "t": cur.t_model[i], "i": i, "x0_pred": x - sig_hat[i] * d})
         x_next = x + dsig[i] * d                          # Euler step
         if heun and sig[i + 1] > 0:                       # trapezoidal correction
             d_next = run.eps(alpha[i + 1] * x_next, i + 1)
@@ -73,7 +69,7 @@ def _edm(model_fn, x, noise_schedule, timesteps, heun, s_churn, s_tmin, s_tmax, 
     # --8<-- [start:edm_final]
     # with denoise_to_zero the last step above was Euler's to sigma~ = 0: x~ - sigma^ eps = D,
     # which is x itself (alpha = 1 there); otherwise go back to VP scaling: x = alpha x~
-    return run.done(x if denoise_to_zero else alpha[-1] * x)
+    return run.done(from_ve(x, grid, denoise_to_zero))
     # --8<-- [end:edm_final]
 
 

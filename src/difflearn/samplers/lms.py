@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.polynomial import Polynomial
 
-from ._common import Runner, make_grid
+from .core import Runner, from_ve, make_grid, sigma_levels, to_ve
 
 
 # --8<-- [start:lms_coefficients]
@@ -57,11 +57,10 @@ def lms(model_fn, x, noise_schedule, timesteps, order: int = 4, denoise_to_zero:
     if isinstance(order, bool) or order not in (1, 2, 3, 4):
         raise ValueError(f"order must be one of (1, 2, 3, 4), got {order!r}")
     grid = make_grid(noise_schedule, timesteps, x)
-    sig = np.append(grid.sigma_ve, 0.0) if denoise_to_zero else grid.sigma_ve
-    coeffs = lms_coefficients(sig, order)
+    coeffs = lms_coefficients(sigma_levels(grid, denoise_to_zero), order)
     alpha = grid.alpha.tolist()
-    run = Runner(model_fn, x, grid, callback, progress, "LMS")
-    x = x / alpha[0]                                      # x~ = x / alpha
+    run = Runner(model_fn, x, grid, callback, progress, "LMS", steps=len(coeffs))
+    x = to_ve(x, grid)                                    # x~ = x / alpha
     slopes = []                                           # eps_i, eps_(i-1), ...
     for i in run.range(len(coeffs)):
         # --8<-- [start:lms_step]
@@ -70,4 +69,4 @@ def lms(model_fn, x, noise_schedule, timesteps, order: int = 4, denoise_to_zero:
         slopes = [eps] + slopes[:order - 1]
         x = x + sum(c * d for c, d in zip(coeffs[i], slopes))
         # --8<-- [end:lms_step]
-    return run.done(x if denoise_to_zero else alpha[-1] * x)
+    return run.done(from_ve(x, grid, denoise_to_zero))

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ._common import Runner, check_choice, make_grid, step_orders
+from .core import Runner, check_choice, make_grid, step_orders, x0_from_eps
 
 VARIANTS = ("bh1", "bh2")
 
@@ -112,13 +112,12 @@ def unipc(model_fn, x, noise_schedule, timesteps, order: int = 2, variant: str =
     N = grid.steps
     coef = unipc_coefficients(grid, step_orders(order, N, lower_order_final, denoise_to_zero),
                               variant, predict_x0)
-    a, s = grid.alpha.tolist(), grid.sigma.tolist()
     run = Runner(model_fn, x, grid, callback, progress, "UniPC")
 
     def model_out(x, k):  # (m, eps) with m = x0_pred or eps
         eps = run.eps(x, k)
         run.callback(k, x, eps)
-        return ((x - s[k] * eps) / a[k] if predict_x0 else eps), eps
+        return (x0_from_eps(x, eps, grid, k) if predict_x0 else eps), eps
 
     ms = [model_out(x, 0)[0]]                           # m_0, most recent last
     for k in run.range(N):
@@ -136,5 +135,5 @@ def unipc(model_fn, x, noise_schedule, timesteps, order: int = 2, variant: str =
         x = x_new
         # --8<-- [end:unipc_step]
     if denoise_to_zero:
-        x = (x - s[N] * eps) / a[N]
+        x = x0_from_eps(x, eps, grid, N)
     return run.done(x)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import torch
 
+from ...schedules.betas import alphas_cumprod_from_betas
+
 
 # --8<-- [start:split]
 def split_learned_sigma(model_output: torch.Tensor, channels: int | None = None):
@@ -40,8 +42,8 @@ def eps_only(model, channels: int):
 def posterior_log_variance_clipped(betas: torch.Tensor) -> torch.Tensor:
     r"""$\log\tilde\beta_t$ for $t = 0..N-1$, the $t = 0$ entry (where $\tilde\beta_0 = 0$)
     replaced by that of $t = 1$, as in guided-diffusion."""
-    betas = betas.double()
-    alphas_cumprod = torch.cumprod(1 - betas, dim=0)
+    betas = torch.as_tensor(betas, dtype=torch.float64)
+    alphas_cumprod = alphas_cumprod_from_betas(betas)
     alphas_cumprod_prev = torch.cat([alphas_cumprod.new_ones(1), alphas_cumprod[:-1]])
     beta_tilde = betas * (1 - alphas_cumprod_prev) / (1 - alphas_cumprod)
     return torch.log(torch.cat([beta_tilde[1:2], beta_tilde[1:]]))

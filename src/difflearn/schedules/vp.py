@@ -12,27 +12,23 @@ $\lambda_t = \log(\alpha_t / \sigma_t)$.
 
 `NoiseScheduleVP` has the names and semantics of the class of the same name in
 the official DPM-Solver code (Lu et al., 2022), so code written for it runs
-unchanged. The named beta schedules and time grids live in
-`difflearn.betas` and `difflearn.timesteps`.
+unchanged. `NoiseScheduleVP.marginals` is the one place where samplers, the
+exact mixture and the training objectives get $\alpha_t, \sigma_t, \lambda_t$ in
+float64. The named beta schedules and time grids live beside it in
+`difflearn.schedules.betas` and `difflearn.schedules.grids`.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
+from dataclasses import dataclass
+from typing import NamedTuple
 
+import numpy as np
 import torch
 
-from .betas import (  # noqa: F401  (re-exported: the schedule helpers live beside the class)
-    alphas_cumprod_from_betas,
-    beta_schedule,
-    betas_from_alphas_cumprod,
-    check_alphas_cumprod,
-    check_betas,
-    log_snr,
-    rescale_zero_terminal_snr,
-    snr,
-)
-from .timesteps import discrete_timesteps, time_steps  # noqa: F401
+from .betas import check_alphas_cumprod, check_betas
 
 SCHEDULES = ("discrete", "linear", "cosine")
 
@@ -50,6 +46,50 @@ def interpolate(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Te
     x0, x1, f0, f1 = xp[k], xp[k + 1], fp[k], fp[k + 1]
     return f0 + (x - x0) * (f1 - f0) / (x1 - x0)
 # --8<-- [end:interpolate]
+
+
+class Point(NamedTuple):
+    r"""$t$, $\log\alpha_t$, $\alpha_t$, $\sigma_t$ and $\lambda_t$ at one time (Python floats)."""
+
+    t: float
+    log_alpha: float
+    alpha: float
+    sigma: float
+    lambda_: float
+
+
+# --8<-- [start:marginals_table]
+@dataclass(frozen=True)
+class Marginals:
+    r"""$\alpha_t$, $\sigma_t$ and $\lambda_t$ at a set of times, as float64 arrays of equal length.
+
+    Built by `NoiseScheduleVP.marginals`; a sampler turns them into per-step
+    coefficients before its loop, so no step ever evaluates the schedule.
+    """
+
+    t: np.ndarray          # (n,) times
+    log_alpha: np.ndarray  # log alpha_t
+    alpha: np.ndarray      # alpha_t
+    sigma: np.ndarray      # sigma_t = sqrt(1 - alpha_t^2)
+    lam: np.ndarray        # lambda_t = log(alpha_t / sigma_t)
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    @property
+    def sigma_ve(self) -> np.ndarray:
+        r"""$\tilde\sigma_t = \sigma_t / \alpha_t = e^{-\lambda_t}$, the EDM (VE) noise level."""
+        return self.sigma / self.alpha
+
+    def point(self, i: int) -> Point:
+        """The marginals at entry `i`, as Python floats."""
+        return Point(float(self.t[i]), float(self.log_alpha[i]), float(self.alpha[i]),
+                     float(self.sigma[i]), float(self.lam[i]))
+
+    def points(self) -> list[Point]:
+        """Every entry as a `Point`."""
+        return [self.point(i) for i in range(len(self))]
+# --8<-- [end:marginals_table]
 
 
 class NoiseScheduleVP:
@@ -193,6 +233,30 @@ class NoiseScheduleVP:
         return torch.arccos(arg) * 2.0 * (1.0 + self.cosine_s) / math.pi - self.cosine_s
     # --8<-- [end:inverse_lambda]
 
+    # --8<-- [start:marginals_method]
+    def marginals(self, t, lambdas=None) -> Marginals:
+        r"""$\alpha_t$, $\sigma_t$, $\lambda_t$ at the times `t`, in float64 on the CPU.
+
+        $\sigma_t = \sqrt{-\operatorname{expm1}(2\log\alpha_t)}$ keeps full precision near
+        $t = 0$, where $1 - \alpha_t^2$ would cancel. If `lambdas` is given it replaces
+        $\lambda_t$: a point placed at a target $\lambda$ and mapped to $t$ by
+        `inverse_lambda` keeps the target in the step size (the official DPM-Solver's
+        convention) while $\alpha_t, \sigma_t$ are read at the mapped $t$.
+        """
+        if torch.is_tensor(t):
+            t64 = t.detach().to("cpu", torch.float64).reshape(-1)
+        else:  # numbers, lists, arrays: straight to float64 (never through float32)
+            t64 = torch.as_tensor(np.asarray(t, dtype=np.float64)).reshape(-1)
+        log_alpha = self.marginal_log_mean_coeff(t64).to(torch.float64)
+        sigma = torch.sqrt(-torch.expm1(2.0 * log_alpha))
+        if lambdas is None:
+            lam = log_alpha - torch.log(sigma)
+        else:
+            lam = torch.as_tensor(lambdas, dtype=torch.float64).reshape(-1)
+        return Marginals(t64.numpy(), log_alpha.numpy(), torch.exp(log_alpha).numpy(), sigma.numpy(),
+                         lam.numpy())
+    # --8<-- [end:marginals_method]
+
     def check_t(self, t: torch.Tensor, eps: float = 0.0, name: str = "t") -> torch.Tensor:
         """Raise a ValueError if any time in `t` lies outside `[eps, T]`."""
         t = torch.as_tensor(t)
@@ -208,5 +272,7 @@ class NoiseScheduleVP:
         return self.inverse_lambda(-torch.log(sigma_ve))
 
     def edm_sigma(self, t: torch.Tensor) -> torch.Tensor:
-        r"""The VE (EDM) noise level $\sigma_t/\alpha_t = e^{-\lambda_t}$ at time $t$."""
+        r"""Deprecated: `marginals(t).sigma_ve`, the EDM noise level $\sigma_t/\alpha_t = e^{-\lambda_t}$."""
+        warnings.warn("NoiseScheduleVP.edm_sigma is deprecated: use marginals(t).sigma_ve", DeprecationWarning,
+                      stacklevel=2)
         return torch.exp(-self.marginal_lambda(t))

@@ -23,48 +23,25 @@ evaluates the model inside the step ($0 < r < 1$); a multistep solver reuses
 outputs of earlier steps ($r < 0$). The weights $a, b, c_k$ depend only on
 the time grid, so `DPM_Solver` computes them once per `sample()` call in
 float64 (the `*_coefficients` functions, plain Python floats) and the step loop
-is a few tensor operations (the `*_update` functions).
+is a few tensor operations (the `*_update` functions). The points `s` and `t` are
+`difflearn.schedules.Point`s: $t$, $\log\alpha$, $\alpha$, $\sigma$, $\lambda$ as floats.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import torch
 
+from ...schedules.vp import Point
+
 ALGORITHM_TYPES = ("dpmsolver", "dpmsolver++")
-SOLVER_TYPES = ("dpmsolver", "taylor")
+SOLVER_TYPES = ("dpmsolver", "taylor")   # the form of the higher-order corrections
 
-
-class Marginals(NamedTuple):
-    r"""$t$, $\log\alpha_t$, $\alpha_t$, $\sigma_t$ and $\lambda_t$ at one time, as float64 Python floats."""
-
-    t: float
-    log_alpha: float
-    alpha: float
-    sigma: float
-    lambda_: float
-
-
-def marginals(noise_schedule, t, lambdas=None) -> list[Marginals]:
-    r"""`Marginals` of `noise_schedule` at the times `t` (computed in float64 on the CPU).
-
-    If `lambdas` is given it replaces $\lambda_t$: for points placed at a target
-    $\lambda$ and mapped to $t$ with `inverse_lambda`, the reference keeps the
-    target $\lambda$ in the step size and reads $\alpha_t, \sigma_t$ at the mapped $t$.
-    """
-    t = torch.as_tensor(t, dtype=torch.float64).reshape(-1).cpu()
-    log_alpha = noise_schedule.marginal_log_mean_coeff(t).to(torch.float64)
-    sigma = noise_schedule.marginal_std(t).to(torch.float64)
-    lam = noise_schedule.marginal_lambda(t).to(torch.float64) if lambdas is None else lambdas
-    rows = zip(t.tolist(), log_alpha.tolist(), torch.exp(log_alpha).tolist(), sigma.tolist(),
-               torch.as_tensor(lam, dtype=torch.float64).reshape(-1).tolist())
-    return [Marginals(*row) for row in rows]
 
 
 # --8<-- [start:dpm_solver_first_update]
-def first_order_coefficients(algorithm_type: str, s: Marginals, t: Marginals) -> tuple[float, float]:
+def first_order_coefficients(algorithm_type: str, s: Point, t: Point) -> tuple[float, float]:
     r"""Weights $(a, b)$ of DPM-Solver-1 from $s$ to $t$: $x_t = a\,x_s - b\,m_s$.
 
     $$\texttt{dpmsolver}:\ x_t = \frac{\alpha_t}{\alpha_s}x_s - \sigma_t(e^{h}-1)\,\hat\epsilon_s,
@@ -87,7 +64,7 @@ def dpm_solver_first_update(x: torch.Tensor, model_s: torch.Tensor, coeffs) -> t
 
 
 # --8<-- [start:dpm_solver_second_update]
-def second_order_coefficients(algorithm_type: str, solver_type: str, s: Marginals, t: Marginals,
+def second_order_coefficients(algorithm_type: str, solver_type: str, s: Point, t: Point,
                               r: float) -> tuple[float, float, float]:
     r"""Weights $(a, b, c)$ of a second-order step: $x_t = a\,x_s - b\,m_s - c\,(m_r - m_s)$.
 
@@ -119,7 +96,7 @@ def dpm_solver_second_update(x: torch.Tensor, model_s: torch.Tensor, model_r: to
 
 
 # --8<-- [start:dpm_solver_third_update]
-def third_order_coefficients(algorithm_type: str, s: Marginals, t: Marginals, r1: float, r2: float,
+def third_order_coefficients(algorithm_type: str, s: Point, t: Point, r1: float, r2: float,
                              d2_weight: float = 1.0) -> tuple[float, float, float, float]:
     r"""Weights $(a, b, c_1, c_2)$ of a third-order Taylor step:
     $x_t = a\,x_s - b\,m_s - c_1 (m_{r_1} - m_s) - c_2 (m_{r_2} - m_s)$.

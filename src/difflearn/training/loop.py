@@ -6,10 +6,8 @@ It keeps an exponential moving average (EMA) of the weights,
 $$\bar\theta_k = \mu\,\bar\theta_{k-1} + (1 - \mu)\,\theta_k ,$$
 
 the weights one samples with (Ho et al., 2020, Appendix B; Song & Ermon, 2020).
-A checkpoint is a folder: `model.safetensors` and `ema.safetensors` (weights),
-`trainer.pt` (optimizer moments and generator states: tensors and numbers only,
-read back with `torch.load(weights_only=True)`, so no code is ever unpickled) and
-`state.json` (step, losses, configuration). Under `torchrun` (`WORLD_SIZE > 1`) the
+Checkpoints (a folder per run, resumed exactly) are written by
+`difflearn.training.checkpoints`. Under `torchrun` (`WORLD_SIZE > 1`) the
 model is wrapped in `DistributedDataParallel` (NCCL on GPUs, gloo on CPUs) and
 only rank 0 writes checkpoints and shows the progress bar.
 """
@@ -17,17 +15,37 @@ only rank 0 writes checkpoints and shows the progress bar.
 from __future__ import annotations
 
 import copy
-import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-RESUME_KEYS = ("seed", "batch_size")  # changing these would break an exact resume
+from .checkpoints import load_training_state, save_training_state
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of a training run (all plain values; saved with every checkpoint).
+
+    `batch_size` is per process: with `torchrun --nproc_per_node W` the global
+    batch is `W * batch_size`.
+    """
+
+    steps: int = 2000
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup: int = 100
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    seed: int = 0
+    checkpoint_every: int = 500
+    log_every: int = 50
+    progress: bool = True
 
 
 # --8<-- [start:ema_update]
@@ -76,46 +94,6 @@ class TrainResult:
         return sum(tail) / max(len(tail), 1)
 
 
-# --8<-- [start:checkpoint]
-def save_training_state(path, model: nn.Module, ema: nn.Module, opt, generator: torch.Generator,
-                        step: int, losses: list, config, wall_s: float = 0.0) -> None:
-    """Write a resumable checkpoint folder (safetensors weights + weights-only state + JSON)."""
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    for name, module in (("model", model), ("ema", ema)):
-        tensors = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
-        save_file(tensors, str(path / f"{name}.safetensors.tmp"))
-        os.replace(path / f"{name}.safetensors.tmp", path / f"{name}.safetensors")
-    trainer = {"optimizer": opt.state_dict(), "generator": generator.get_state(),
-               "torch_rng": torch.get_rng_state()}
-    torch.save(trainer, path / "trainer.pt.tmp")
-    os.replace(path / "trainer.pt.tmp", path / "trainer.pt")
-    state = {"step": step, "losses": losses, "config": asdict(config), "wall_s": wall_s}
-    (path / "state.json.tmp").write_text(json.dumps(state))
-    os.replace(path / "state.json.tmp", path / "state.json")
-
-
-def load_training_state(path, model: nn.Module, ema: nn.Module, opt, generator: torch.Generator, config):
-    """Restore a folder written by `save_training_state`; returns `(step, losses, wall_s)`."""
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    state = json.loads((path / "state.json").read_text())
-    for key in RESUME_KEYS:
-        if state["config"][key] != getattr(config, key):
-            raise ValueError(f"config.{key} must equal the checkpoint's {state['config'][key]!r} to resume "
-                             f"from {path}, got {getattr(config, key)!r}")
-    device = next(model.parameters()).device
-    model.load_state_dict(load_file(str(path / "model.safetensors"), device=str(device)))
-    ema.load_state_dict(load_file(str(path / "ema.safetensors"), device=str(device)))
-    trainer = torch.load(path / "trainer.pt", map_location="cpu", weights_only=True)
-    opt.load_state_dict(trainer["optimizer"])
-    generator.set_state(trainer["generator"])
-    torch.set_rng_state(trainer["torch_rng"])
-    return state["step"], state["losses"], state["wall_s"]
-# --8<-- [end:checkpoint]
 
 
 # --8<-- [start:fit]
@@ -187,5 +165,4 @@ def fit(model: nn.Module, loss_fn, make_batch, config, checkpoint_dir=None, devi
 # --8<-- [end:fit]
 
 
-__all__ = ["TrainResult", "ema_update", "fit", "load_training_state", "save_training_state",
-           "setup_distributed"]
+__all__ = ["TrainConfig", "TrainResult", "ema_update", "fit", "setup_distributed"]

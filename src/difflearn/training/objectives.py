@@ -20,42 +20,20 @@ All randomness (batch indices, $t$, $\varepsilon$, dropped labels) comes from on
 CPU `torch.Generator` that draws the *global* batch; with `torchrun` each of the
 $W$ processes takes its slice, so $W$ processes with batch $B$ follow the
 same trajectory as one process with batch $WB$, and resuming a checkpoint
-continues it exactly. The loop itself lives in `difflearn.trainer`.
+continues it exactly. The loop itself lives in `difflearn.training.loop`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .model_wrapper import model_input_time
-from .schedules import NoiseScheduleVP
-from .trainer import TrainResult, fit
-
-
-@dataclass
-class TrainConfig:
-    """Hyper-parameters of a training run (all plain values; saved with every checkpoint).
-
-    `batch_size` is per process: with `torchrun --nproc_per_node W` the global
-    batch is `W * batch_size`.
-    """
-
-    steps: int = 2000
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    warmup: int = 100
-    grad_clip: float = 1.0
-    ema_decay: float = 0.999
-    seed: int = 0
-    checkpoint_every: int = 500
-    log_every: int = 50
-    progress: bool = True
+from ..model_wrapper import model_input_time
+from ..schedules import NoiseScheduleVP
+from .loop import TrainConfig, TrainResult, fit
 
 
 # --8<-- [start:sample_t]
@@ -82,7 +60,7 @@ def drop_labels(y: torch.Tensor, p: float, null_class: int, generator: torch.Gen
 
 def make_batch_fn(images: torch.Tensor, noise_schedule, labels: torch.Tensor | None = None,
                   label_dropout: float = 0.0, null_class: int | None = None):
-    """`batch(generator, n) -> dict(x0, t, eps[, y])`: one global batch, all drawn on the CPU."""
+    """`batch(generator, n) -> dict(x0, t, eps, alpha, sigma[, y])`: one global batch, all drawn on the CPU."""
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"labels must have {len(images)} entries (one per image), got {len(labels)}")
     if label_dropout > 0 and (labels is None or null_class is None):
@@ -93,6 +71,8 @@ def make_batch_fn(images: torch.Tensor, noise_schedule, labels: torch.Tensor | N
         idx = torch.randint(0, len(images), (n,), generator=generator)
         out = {"x0": images[idx], "t": sample_t(noise_schedule, n, generator)}
         out["eps"] = torch.randn(out["x0"].shape, generator=generator, dtype=out["x0"].dtype)
+        m = noise_schedule.marginals(out["t"])          # alpha_t, sigma_t once, in float64 on the CPU
+        out["alpha"], out["sigma"] = torch.from_numpy(m.alpha), torch.from_numpy(m.sigma)
         if labels is not None:
             y = labels[idx]
             out["y"] = drop_labels(y, label_dropout, null_class, generator) if label_dropout > 0 else y
@@ -102,18 +82,29 @@ def make_batch_fn(images: torch.Tensor, noise_schedule, labels: torch.Tensor | N
 
 
 # --8<-- [start:diffusion_loss]
-def noised(noise_schedule, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-    r"""$x_t = \alpha_t x_0 + \sigma_t \varepsilon$, with $\alpha_t, \sigma_t$ computed in float64."""
-    t64 = t.to(torch.float64)
+def noised(noise_schedule, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor,
+           alpha_sigma: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    r"""$x_t = \alpha_t x_0 + \sigma_t \varepsilon$, with $\alpha_t, \sigma_t$ from `noise_schedule.marginals(t)`.
+
+    `alpha_sigma`, two `(B,)` float64 tensors, skips the schedule when the batch already
+    carries them (as the batches of `make_batch_fn` do).
+    """
+    if alpha_sigma is None:
+        m = noise_schedule.marginals(t)
+        alpha_sigma = torch.from_numpy(m.alpha), torch.from_numpy(m.sigma)
     shape = (-1,) + (1,) * (x0.dim() - 1)
-    alpha_t = noise_schedule.marginal_alpha(t64).reshape(shape).to(x0.dtype)
-    sigma_t = noise_schedule.marginal_std(t64).reshape(shape).to(x0.dtype)
+    alpha_t, sigma_t = (v.reshape(shape).to(x0) for v in alpha_sigma)
     return alpha_t * x0 + sigma_t * eps
+
+
+def _noised_batch(noise_schedule, batch: dict) -> torch.Tensor:
+    pair = (batch["alpha"], batch["sigma"]) if "alpha" in batch else None
+    return noised(noise_schedule, batch["x0"], batch["t"], batch["eps"], pair)
 
 
 def diffusion_loss(model: nn.Module, noise_schedule, batch: dict) -> torch.Tensor:
     r"""$\frac{1}{B}\sum_i \|\hat\varepsilon_\theta(x_{t_i}, t_i[, y_i]) - \varepsilon_i\|^2 / D$ (mean over pixels)."""
-    x_t = noised(noise_schedule, batch["x0"], batch["t"], batch["eps"])         # (B, C, H, W)
+    x_t = _noised_batch(noise_schedule, batch)                                   # (B, C, H, W)
     t_in = model_input_time(noise_schedule, batch["t"].to(torch.float64)).to(x_t.dtype)
     eps_pred = model(x_t, t_in) if "y" not in batch else model(x_t, t_in, batch["y"])
     return F.mse_loss(eps_pred, batch["eps"])
@@ -123,7 +114,7 @@ def diffusion_loss(model: nn.Module, noise_schedule, batch: dict) -> torch.Tenso
 # --8<-- [start:classifier_loss]
 def classifier_loss(classifier: nn.Module, noise_schedule, batch: dict) -> torch.Tensor:
     r"""Cross-entropy $-\log p_\phi(y \mid x_t, t)$ of the noisy classifier, averaged over the batch."""
-    x_t = noised(noise_schedule, batch["x0"], batch["t"], batch["eps"])
+    x_t = _noised_batch(noise_schedule, batch)
     t_in = model_input_time(noise_schedule, batch["t"].to(torch.float64)).to(x_t.dtype)
     return F.cross_entropy(classifier(x_t, t_in), batch["y"])
 # --8<-- [end:classifier_loss]
@@ -161,5 +152,5 @@ def train_classifier(classifier: nn.Module, images: torch.Tensor, labels: torch.
                config or TrainConfig(), checkpoint_dir, device)
 
 
-__all__ = ["TrainConfig", "classifier_loss", "diffusion_loss", "drop_labels", "make_batch_fn", "noised",
+__all__ = ["classifier_loss", "diffusion_loss", "drop_labels", "make_batch_fn", "noised",
            "sample_t", "train_classifier", "train_diffusion"]

@@ -5,13 +5,13 @@ A script written for the official `dpm_solver_pytorch.py` (Lu et al., 2022a;
 
     from difflearn import NoiseScheduleVP, model_wrapper, DPM_Solver
 
-and gives the same samples (float64 agreement to about 1e-13 on every
-combination of options). Inside, `sample()` first builds a plan — the time
-grid, the order of every step and the float64 weights of every update (see
-`difflearn.dpm_solver_updates`) — and then runs a loop of a few tensor
-operations per step, with no schedule evaluation and no host–device
-synchronisation (the only check that needs the host, for NaN/inf in model
-outputs, is done once at the end).
+and gives the same samples (float64 agreement to about 1e-12 on every
+combination of options). `DPM_Solver` is a thin façade: `sample()` checks the
+options, asks `difflearn.samplers.dpm_solver.plans` for the time grid, the order
+of every step and the float64 weights of every update
+(`difflearn.samplers.dpm_solver.updates`), and runs one of the loops of
+`difflearn.samplers.dpm_solver.loops` through the sampler core's `Runner` — the
+same model calls, NaN policy and NFE count as every other sampler of the package.
 
 Differences from the official code, all additive: bad options raise a
 `ValueError` instead of an `AssertionError` or a silent fallback; `steps < order`
@@ -26,22 +26,13 @@ from collections.abc import Callable
 
 import torch
 
-from .dpm_solver_plan import METHODS, multistep_plan, singlestep_plan, solve_adaptive
-from .dpm_solver_updates import (
-    ALGORITHM_TYPES,
-    SOLVER_TYPES,
-    dpm_solver_first_update,
-    dpm_solver_second_update,
-    dpm_solver_third_update,
-    dynamic_thresholding,
-    first_order_coefficients,
-    marginals,
-    second_order_coefficients,
-    third_order_coefficients,
-)
-from .model_wrapper import model_wrapper  # noqa: F401  (re-exported: the official module has both)
-from .schedules import NoiseScheduleVP  # noqa: F401
-from .timesteps import SKIP_TYPES, time_steps
+from ...model_wrapper import model_wrapper  # noqa: F401  (re-exported: the official module has both)
+from ...schedules.grids import SKIP_TYPES
+from ...schedules.vp import NoiseScheduleVP
+from ..core import Runner, at_times, on_device
+from . import loops
+from .plans import DPM_METHODS, grid_times, multistep_orders, multistep_plan, singlestep_plan
+from .updates import ALGORITHM_TYPES, SOLVER_TYPES, dynamic_thresholding
 
 
 class DPM_Solver:
@@ -79,7 +70,7 @@ class DPM_Solver:
             raise ValueError("correcting_x0_fn must be None, 'dynamic_thresholding' or a callable, "
                              f"got {correcting_x0_fn!r}")
         self.model = lambda x, t: model_fn(x, t.expand((x.shape[0],)))
-        self._with_marginals = getattr(model_fn, "with_marginals", None)
+        self._model_fn = model_fn  # called by the sampler core (through model_fn.with_marginals if it has one)
         self.noise_schedule = noise_schedule
         self.algorithm_type = algorithm_type
         if correcting_x0_fn == "dynamic_thresholding":
@@ -112,48 +103,23 @@ class DPM_Solver:
         return self.noise_prediction_fn(x, t)
 
     # --8<-- [start:evaluate]
-    def _evaluate(self, x, point, data: bool):
-        """Model output at a precomputed point (t tensor, alpha, sigma): no schedule call, no sync."""
-        t_batch, t_one, alpha, sigma = point
-        if self._with_marginals is not None:
-            eps = self._with_marginals(x, t_batch, alpha, sigma)
-        else:
-            eps = self.model(x, t_one)
-        eps = eps.to(x.dtype)
-        self._finite.append(torch.isfinite(eps).all())  # checked once, after the loop
-        self.nfe += 1
-        if not data:
-            return eps
-        x0 = (x - sigma * eps) / alpha
-        return x0 if self.correcting_x0_fn is None else self.correcting_x0_fn(x0, t_one)
+    def _evaluator(self, run: Runner, data: bool):
+        """`evaluate(x, grid, i, step, stage)`: the output the solver integrates at grid point `i`."""
+        fix_x0 = self.correcting_x0_fn
+
+        def evaluate(x, grid, i, step=None, stage=None, where=None):
+            eps = run.eps(x, i, at=grid, step=step, stage=stage, where=where)
+            if not data:
+                return eps
+            x0 = (x - float(grid.sigma[i]) * eps) / float(grid.alpha[i])
+            return x0 if fix_x0 is None else fix_x0(x0, grid.t_model[i:i + 1])
+        return evaluate
     # --8<-- [end:evaluate]
-
-    def _points(self, x, marg):
-        """Per-point (t expanded to the batch, t of shape (1,), alpha, sigma) for the model calls."""
-        dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.get_default_dtype()
-        ts = torch.tensor([m.t for m in marg], dtype=dtype).to(x.device)
-        return [(ts[i].expand(x.shape[0]), ts[i:i + 1], m.alpha, m.sigma) for i, m in enumerate(marg)]
-
-    def _check_finite(self, labels):
-        if not self._finite:
-            return
-        finite = torch.stack(self._finite).cpu()
-        if not bool(finite.all()):
-            i = int((~finite).nonzero()[0])
-            raise ValueError(f"model output is NaN or inf at {labels[i]}; check the model, its dtype and "
-                             "the time range (t_start/t_end)")
 
     # ---- grids -------------------------------------------------------------------------------------
     def get_time_steps(self, skip_type, t_T, t_0, N, device):
         """N + 1 times from `t_T` to `t_0` (either direction), as the official `get_time_steps`."""
-        if t_T >= t_0:
-            return time_steps(self.noise_schedule, skip_type, t_T, t_0, N, device=device)
-        return time_steps(self.noise_schedule, skip_type, t_0, t_T, N, device=device).flip(0)
-
-    def _grid(self, skip_type, t_T, t_0, N):
-        if t_T >= t_0:
-            return time_steps(self.noise_schedule, skip_type, t_T, t_0, N, dtype=torch.float64)
-        return time_steps(self.noise_schedule, skip_type, t_0, t_T, N, dtype=torch.float64).flip(0)
+        return grid_times(self.noise_schedule, skip_type, t_T, t_0, N, dtype=None, device=device)
 
     # ---- public API ----------------------------------------------------------------------------
     def add_noise(self, x, t, noise=None):
@@ -177,8 +143,9 @@ class DPM_Solver:
         t_T = self.noise_schedule.T if t_end is None else t_end
         if not 0 < t_0 < t_T:
             raise ValueError(f"inverse needs 0 < t_start < t_end, got t_start={t_0!r}, t_end={t_T!r}")
-        return self._solve(x, steps, t_0, t_T, order, skip_type, method, lower_order_final,
-                           denoise_to_zero, solver_type, atol, rtol, return_intermediate)
+        return self._solve(x, t_0, t_T, steps=steps, order=order, skip_type=skip_type, method=method,
+                           lower_order_final=lower_order_final, denoise_to_zero=denoise_to_zero,
+                           solver_type=solver_type, atol=atol, rtol=rtol, return_intermediate=return_intermediate)
 
     # --8<-- [start:sample]
     def sample(self, x: torch.Tensor, steps: int = 20, t_start: float | None = None,
@@ -211,8 +178,9 @@ class DPM_Solver:
         if not 0 < t_0 < t_T:
             raise ValueError(f"sample needs 0 < t_end < t_start (noise to data), got t_start={t_T!r}, "
                              f"t_end={t_0!r}; use inverse() for data to noise")
-        return self._solve(x, steps, t_T, t_0, order, skip_type, method, lower_order_final,
-                           denoise_to_zero, solver_type, atol, rtol, return_intermediate)
+        return self._solve(x, t_T, t_0, steps=steps, order=order, skip_type=skip_type, method=method,
+                           lower_order_final=lower_order_final, denoise_to_zero=denoise_to_zero,
+                           solver_type=solver_type, atol=atol, rtol=rtol, return_intermediate=return_intermediate)
     # --8<-- [end:sample]
 
     # --8<-- [start:sample_on_grid]
@@ -231,48 +199,61 @@ class DPM_Solver:
             raise ValueError("timesteps must hold at least 2 strictly decreasing times > 0, "
                              f"got {ts.tolist()}")
         self.noise_schedule.check_t(ts, name="timesteps")
-        return self._solve(x, len(ts) - 1, float(ts[0]), float(ts[-1]), order, "time_uniform", "multistep",
-                           lower_order_final, denoise_to_zero, solver_type, 0.0, 0.0, return_intermediate,
-                           times=ts)
+        return self._solve(x, float(ts[0]), float(ts[-1]), steps=len(ts) - 1, order=order,
+                           lower_order_final=lower_order_final, denoise_to_zero=denoise_to_zero,
+                           solver_type=solver_type, return_intermediate=return_intermediate, times=ts)
     # --8<-- [end:sample_on_grid]
 
-    def _solve(self, x, steps, t_T, t_0, order, skip_type, method, lower_order_final, denoise_to_zero,
-               solver_type, atol, rtol, return_intermediate, times=None):
+    # --8<-- [start:solve]
+    def _solve(self, x, t_T: float, t_0: float, *, steps: int, order: int, skip_type: str = "time_uniform",
+               method: str = "multistep", lower_order_final: bool = True, denoise_to_zero: bool = False,
+               solver_type: str = "dpmsolver", atol: float = 0.0, rtol: float = 0.0,
+               return_intermediate: bool = False, times=None):
+        """Plan, then run the loop of `method` from `t_T` to `t_0` (either direction)."""
         _check_options(steps, order, skip_type, method, solver_type)
         if method == "adaptive" and (return_intermediate or self.correcting_xt_fn is not None):
             raise ValueError("method='adaptive' supports neither return_intermediate nor correcting_xt_fn, "
                              f"got return_intermediate={return_intermediate!r}, "
                              f"correcting_xt_fn={self.correcting_xt_fn!r}")
-        self.nfe, self._finite, labels, intermediates = 0, [], [], []
-        data = self.algorithm_type == "dpmsolver++"
+        ns, alg, fix = self.noise_schedule, self.algorithm_type, self.correcting_xt_fn
+        data = alg == "dpmsolver++"
+        intermediates = [] if return_intermediate else None
         with torch.no_grad():
-            if method == "adaptive":
-                x, step = solve_adaptive(self, x, order, t_T, t_0, atol, rtol, solver_type, labels), 0
+            if method == "multistep":
+                grid = at_times(ns, grid_times(ns, skip_type, t_T, t_0, steps) if times is None else times, x)
+                orders = multistep_orders(steps, order, lower_order_final)
+                coeffs = multistep_plan(grid, orders, alg, solver_type, self.multistep_d2_weight)
+                run = Runner(self._model_fn, x, grid, steps=steps)
+                x = loops.multistep(self._evaluator(run, data), x, grid, orders, coeffs, fix, intermediates)
+                last = steps
+            elif method == "adaptive":
+                run = Runner(self._model_fn, x, at_times(ns, [t_T, t_0], x), steps=1)
+                x = loops.adaptive(self._evaluator(run, data), x, ns, alg, order, t_T, t_0, atol, rtol,
+                                   solver_type, check_model=lambda: run.done(None))
+                last = 0
             else:
-                if method == "multistep":
-                    plan = multistep_plan(self, steps, t_T, t_0, order, skip_type, method, lower_order_final,
-                                          solver_type, times=times)
-                else:
-                    plan = singlestep_plan(self, steps, t_T, t_0, order, skip_type, method, lower_order_final,
-                                           solver_type)
-                labels += plan.labels
-                x, step = plan.run(self, x, intermediates, data)
+                plan = singlestep_plan(ns, steps, t_T, t_0, order, skip_type, method, alg, solver_type)
+                stages, ends = loops.stage_grids(plan, x)
+                run = Runner(self._model_fn, x, ends, steps=len(plan))
+                x = loops.singlestep(self._evaluator(run, data), x, plan, stages, ends, solver_type == "taylor",
+                                     fix, intermediates)
+                last = len(plan) - 1
             if denoise_to_zero:
-                marg = marginals(self.noise_schedule, [t_0])
-                point = self._points(x, marg)[0]
-                labels.append(f"the final denoising step (t={t_0:.6g})")
-                x = self._evaluate(x, point, data=True)
-                if self.correcting_xt_fn is not None:
-                    x = self.correcting_xt_fn(x, point[1], step + 1)
-                if return_intermediate:
+                end = on_device(ns.marginals([t_0]), x)
+                x = self._evaluator(run, True)(x, end, 0, where=f"the final denoising step (t={t_0:.6g})")
+                if fix is not None:
+                    x = fix(x, end.t_model[0], last + 1)
+                if intermediates is not None:
                     intermediates.append(x)
-        self._check_finite(labels)
+        self.nfe = run.nfe
+        run.done(x)
         return (x, intermediates) if return_intermediate else x
+    # --8<-- [end:solve]
 
 
 def _check_options(steps, order, skip_type, method, solver_type):
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method not in DPM_METHODS:
+        raise ValueError(f"method must be one of {DPM_METHODS}, got {method!r}")
     if skip_type not in SKIP_TYPES:
         raise ValueError(f"skip_type must be one of {SKIP_TYPES}, got {skip_type!r}")
     if solver_type not in SOLVER_TYPES:
@@ -286,6 +267,4 @@ def _check_options(steps, order, skip_type, method, solver_type):
 
 DPMSolver = DPM_Solver
 
-__all__ = ["DPMSolver", "DPM_Solver", "NoiseScheduleVP", "model_wrapper",
-           "first_order_coefficients", "second_order_coefficients", "third_order_coefficients",
-           "dpm_solver_first_update", "dpm_solver_second_update", "dpm_solver_third_update"]
+__all__ = ["DPMSolver", "DPM_Solver", "NoiseScheduleVP", "model_wrapper"]

@@ -16,13 +16,14 @@ $$\operatorname{Attn}(Q, K, V) = \operatorname{softmax}\!\Big(\frac{Q K^\top}{\s
 The two orders give different functions of the same weights, so a checkpoint
 must be run with the order it was trained with. Both go through
 `torch.nn.functional.scaled_dot_product_attention` (fused kernels on GPU);
-`fast=False` selects a plain einsum path written like the original, kept as
-the reference the fast path is tested against.
+`backend="einsum"` selects a plain einsum path written like the original, kept as
+the reference the `"sdpa"` path is tested against.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +32,7 @@ from torch import nn
 from .nn import conv_nd, normalization, zero_module
 
 ORDERS = ("legacy", "new")
+BACKENDS = ("sdpa", "einsum")
 
 
 # --8<-- [start:split_heads]
@@ -55,11 +57,14 @@ def split_qkv(qkv: torch.Tensor, num_heads: int, order: str):
 
 
 # --8<-- [start:attention_core]
-def attention_tokens(qkv: torch.Tensor, num_heads: int, order: str, fast: bool = True) -> torch.Tensor:
-    """Multi-head attention on a token-major `(B, T, 3C)` tensor -> `(B, T, C)`."""
+def attention_tokens(qkv: torch.Tensor, num_heads: int, order: str, backend: str = "sdpa") -> torch.Tensor:
+    """Multi-head attention on a token-major `(B, T, 3C)` tensor -> `(B, T, C)`.
+
+    `backend="sdpa"`: `scaled_dot_product_attention`; `"einsum"`: the original's arithmetic.
+    """
     q, k, v = split_qkv(qkv, num_heads, order)  # (B, H, T, d) each
     B, H, T, d = q.shape
-    if fast:
+    if backend == "sdpa":
         a = F.scaled_dot_product_attention(q, k, v)  # (B, H, T, d)
     else:
         # the original's form: scale q and k by d^(-1/4) each, softmax in float32
@@ -74,14 +79,20 @@ def attention_tokens(qkv: torch.Tensor, num_heads: int, order: str, fast: bool =
 class _QKVAttentionBase(nn.Module):
     order = "legacy"
 
-    def __init__(self, n_heads: int, fast: bool = True):
+    def __init__(self, n_heads: int, backend: str = "sdpa", fast: bool | None = None):
         super().__init__()
+        if fast is not None:
+            warnings.warn("QKVAttention(fast=...) is deprecated: pass backend='sdpa' or 'einsum'",
+                          DeprecationWarning, stacklevel=2)
+            backend = "sdpa" if fast else "einsum"
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.n_heads = n_heads
-        self.fast = fast
+        self.backend = backend
 
     def forward(self, qkv: torch.Tensor) -> torch.Tensor:
         """Channel-major `(B, 3C, T)` -> `(B, C, T)`, the original's interface."""
-        out = attention_tokens(qkv.transpose(1, 2), self.n_heads, self.order, self.fast)
+        out = attention_tokens(qkv.transpose(1, 2), self.n_heads, self.order, self.backend)
         return out.transpose(1, 2)
 
 
@@ -135,12 +146,12 @@ class AttentionBlock(nn.Module):
         B, C, *spatial = x.shape
         x = x.reshape(B, C, -1)  # (B, C, T)
         h = self.norm(x)
-        if not self.attention.fast:  # the reference path, channel-major like the original
+        if self.attention.backend == "einsum":  # the reference path, channel-major like the original
             h = self.proj_out(self.attention(self.qkv(h)))
             return (x + h).reshape(B, C, *spatial)
-        # fast path: token-major, so q, k, v are views with unit stride in d
+        # sdpa path: token-major, so q, k, v are views with unit stride in d
         qkv = F.linear(h.transpose(1, 2), self.qkv.weight[:, :, 0], self.qkv.bias)  # (B, T, 3C)
-        a = attention_tokens(qkv, self.num_heads, self.attention.order, fast=True)  # (B, T, C)
+        a = attention_tokens(qkv, self.num_heads, self.attention.order, "sdpa")  # (B, T, C)
         h = F.linear(a, self.proj_out.weight[:, :, 0], self.proj_out.bias)  # (B, T, C)
         return (x + h.transpose(1, 2)).reshape(B, C, *spatial)
 # --8<-- [end:attention_block]
@@ -176,10 +187,9 @@ class AttentionPool2d(nn.Module):
 
 def set_attention_backend(model: nn.Module, backend: str) -> nn.Module:
     """Switch every attention layer of `model` to `"sdpa"` or `"einsum"`."""
-    allowed = ("sdpa", "einsum")
-    if backend not in allowed:
-        raise ValueError(f"backend must be one of {allowed}, got {backend!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     for m in model.modules():
         if isinstance(m, _QKVAttentionBase):
-            m.fast = backend == "sdpa"
+            m.backend = backend
     return model

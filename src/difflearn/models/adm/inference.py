@@ -1,4 +1,4 @@
-"""Run the ADM UNet fast: reduced precision, channels-last memory, `torch.compile`.
+"""Inference settings for the ADM UNet: reduced precision, channels-last memory, `torch.compile`.
 
 None of these change the architecture or the state dict. Attention already
 goes through `scaled_dot_product_attention` (fused kernels on GPU).

@@ -13,7 +13,8 @@ them a sampler can be measured without training anything: its error against a
 high-accuracy solve of the probability-flow ODE (`GaussianMixture.pf_ode_solve`) is its
 discretisation error and nothing else.
 
-The 2-D data sets (`moons`, `swiss_roll`, `checkerboard`) are for pictures only.
+The 2-D point clouds of `difflearn.data.toy2d` (moons, swiss roll, checkerboard) are
+for pictures; this mixture is the oracle that tests and benchmarks rest on.
 """
 
 from __future__ import annotations
@@ -28,10 +29,9 @@ TIME_INPUTS = ("continuous", "discrete")
 
 
 def alpha_sigma(ns, t, dtype=torch.float64):
-    r"""$(\alpha_t, \sigma_t)$ of schedule `ns` at times `t`, computed in `dtype` (float64)."""
-    t = torch.as_tensor(t, dtype=dtype).reshape(-1)
-    log_alpha = ns.marginal_log_mean_coeff(t)
-    return torch.exp(log_alpha), torch.sqrt(-torch.expm1(2.0 * log_alpha))
+    r"""$(\alpha_t, \sigma_t)$ of schedule `ns` at times `t` (from `ns.marginals`), as `dtype` tensors."""
+    m = ns.marginals(t)
+    return torch.as_tensor(m.alpha, dtype=dtype), torch.as_tensor(m.sigma, dtype=dtype)
 
 
 class GaussianMixture:
@@ -210,34 +210,6 @@ class GaussianMixture:
     # --8<-- [end:pf_ode_solve]
 
 
-# --8<-- [start:datasets]
-def moons(n: int, generator=None, noise: float = 0.05) -> torch.Tensor:
-    """Two interleaving half circles (n, 2), centred and scaled to about unit spread."""
-    m = n // 2
-    u = torch.rand(n, generator=generator, dtype=torch.float64) * math.pi
-    upper = torch.arange(n) < m
-    x = torch.where(upper, torch.cos(u), 1 - torch.cos(u))
-    y = torch.where(upper, torch.sin(u), 0.5 - torch.sin(u))
-    pts = torch.stack([x, y], 1) + noise * torch.randn(n, 2, generator=generator, dtype=torch.float64)
-    return (pts - torch.tensor([0.5, 0.25], dtype=torch.float64)) / 0.75
-
-
-def swiss_roll(n: int, generator=None, noise: float = 0.05) -> torch.Tensor:
-    r"""A 2-D spiral $r = \theta$ for $\theta \in [1.5\pi, 4.5\pi]$ (n, 2), scaled to about unit spread."""
-    theta = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator, dtype=torch.float64))
-    pts = torch.stack([theta * torch.cos(theta), theta * torch.sin(theta)], 1) / 7.0
-    return pts + noise * torch.randn(n, 2, generator=generator, dtype=torch.float64)
-
-
-def checkerboard(n: int, generator=None, squares: int = 4) -> torch.Tensor:
-    """Uniform on the dark squares of a `squares` x `squares` board on [-2, 2]^2 (n, 2)."""
-    cell = torch.randint(0, squares * squares // 2, (n,), generator=generator)
-    row = cell // (squares // 2)
-    col = 2 * (cell % (squares // 2)) + row % 2  # dark squares: (row + col) even
-    u = torch.rand(n, 2, generator=generator, dtype=torch.float64)
-    size = 4.0 / squares
-    return torch.stack([col + u[:, 0], row + u[:, 1]], 1) * size - 2.0
-# --8<-- [end:datasets]
 
 
 MIXTURES_2D = ("ring8", "grid9", "two", "spiral")

@@ -1,0 +1,15 @@
+r"""Data: the exact Gaussian-mixture oracle, scikit-learn's digits and 2-D point clouds.
+
+| module | what |
+| --- | --- |
+| `difflearn.data.mixture` | `GaussianMixture`: exact scores, noise and $x_0$ predictions, PF-ODE solves |
+| `difflearn.data.digits` | the 1,797 bundled 8x8 digits in $[-1, 1]$, and a seeded split |
+| `difflearn.data.toy2d` | moons, swiss roll and checkerboard point clouds, for pictures |
+"""
+
+from .digits import NUM_CLASSES, SIZES, load_digits, split
+from .mixture import MIXTURES_2D, GaussianMixture, mixture_2d
+from .toy2d import checkerboard, moons, swiss_roll
+
+__all__ = ["MIXTURES_2D", "NUM_CLASSES", "SIZES", "GaussianMixture", "checkerboard", "load_digits",
+           "mixture_2d", "moons", "split", "swiss_roll"]

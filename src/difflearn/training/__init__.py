@@ -1,0 +1,25 @@
+"""Training: objectives (what the network regresses) and the loop that minimises them.
+
+| module | what |
+| --- | --- |
+| `difflearn.training.objectives` | time sampling, label dropout, the noise-prediction and classifier losses, `train_diffusion`, `train_classifier` |
+| `difflearn.training.loop` | `fit`: AdamW, EMA, warm-up, `torchrun` data parallelism; `TrainConfig` |
+| `difflearn.training.checkpoints` | resumable checkpoint folders (safetensors + weights-only state) |
+"""
+
+from .checkpoints import load_training_state, save_training_state
+from .loop import TrainConfig, TrainResult, ema_update, fit, setup_distributed
+from .objectives import (
+    classifier_loss,
+    diffusion_loss,
+    drop_labels,
+    make_batch_fn,
+    noised,
+    sample_t,
+    train_classifier,
+    train_diffusion,
+)
+
+__all__ = ["TrainConfig", "TrainResult", "classifier_loss", "diffusion_loss", "drop_labels", "ema_update", "fit",
+           "load_training_state", "make_batch_fn", "noised", "sample_t", "save_training_state", "setup_distributed",
+           "train_classifier", "train_diffusion"]
