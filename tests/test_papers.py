@@ -346,6 +346,12 @@ def test_issue_findings_are_fixed():
     assert len(partial) <= 3, partial
 
 
+def test_paths_are_valid():
+    assert P.validate_paths(PATHS, RECORDS) == []
+    assert {"foundations", "fast-sampling", "text-to-image"} <= {p["id"] for p in PATHS}
+    assert len(next(p for p in PATHS if p["id"] == "foundations")["steps"]) == 10
+
+
 @pytest.mark.parametrize("step, message", [
     ({"key": "nosuchpaper2020x", "why": "x"}, "no paper with key 'nosuchpaper2020x'"),
     ({"key": "ho2020denoising", "why": ""}, "why must be one line"),
