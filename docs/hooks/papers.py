@@ -1,11 +1,17 @@
 """The papers catalog on the site, and `[@key]` citations in every page.
 
-Generated at build time from `papers/*.yaml` (see tools/papers.py):
+Generated at build time from `papers/*.yaml` and `papers/paths.yaml` (see tools/papers.py):
 
-* `papers/index.md`: counts per section and per tag, how to cite, the BibTeX download;
+* `papers/index.md`: counts per section and per tag group, the reading paths, how to cite, BibTeX;
+* `papers/all.md`: the whole catalog in one table, each paper once with the sections it is
+  listed in, searchable and filterable (text, year range, venue, tag, section, official code);
 * `papers/<section>.md`: one sortable, filterable table per section; each paper's row has
   the id `<key>`, so `papers/theory.md#ho2020denoising` is a stable link;
+* `papers/paths/<id>.md`: one page per reading path, linking to catalog rows and to chapters;
 * `papers/difflearn.bib`: the whole catalog as BibTeX.
+
+Filtering and sorting run in `docs/assets/papers.js` (no dependencies, offline). A code link
+whose record says `official: false` is labelled "code (unofficial)" on every page.
 
 Citations: `[@key]`, `[@key, eq. 12]` or `[@key1; @key2]` in any page's markdown
 become "(Ho et al., 2020)" style links to the paper's row (relative, so they work
@@ -232,15 +238,66 @@ def _a(href: str, text: str, **attrs) -> str:
     return f'<a href="{html.escape(href)}"{extra}>{text}</a>'
 
 
+ALL_URI = f"{OUT_DIR}/all.md"  # the catalog-wide search page
+PATHS_DIR = f"{OUT_DIR}/paths"  # one page per reading path
+CHAPTER_DIRS = ("notes/", "samplers/", "math/", "models/")  # pages a reading path may link as chapters
+MAX_PATH_CHAPTERS = 4
+
+
 def section_records(section: str, records: list[dict]) -> list[dict]:
     """Records shown on a section page: those living there, then those listed there by `also_in`."""
     home = [r for r in records if r["section"] == section]
     return home + [r for r in records if section in (r.get("also_in") or [])]
 
 
-def row_html(rec: dict, taxonomy: dict, page_url: str, explained: dict, implemented: dict) -> str:
+def record_sections(rec: dict) -> list[str]:
+    """The sections a record is listed in: its home section first, then its `also_in`."""
+    return [rec["section"]] + [s for s in rec.get("also_in") or [] if s != rec["section"]]
+
+
+def code_kind(rec: dict) -> str:
+    """'official', 'unofficial' or 'none' (for the has-official-code filter)."""
+    if not P.code_url(rec):
+        return "none"
+    return "official" if P.has_official_code(rec) else "unofficial"
+
+
+def row_link(rec: dict, page_url: str) -> str:
+    """Relative link from `page_url` to the record's row on its home section page."""
+    return get_relative_url(f"{STATE['section_url'][rec['section']]}#{rec['key']}", page_url)
+
+
+def links_html(rec: dict) -> str:
+    """arXiv, paper, DOI, code (labelled when it is not the authors'), project."""
+    e = html.escape
+    links = []
+    aid = P.arxiv_id(rec)
+    if aid:
+        date = P.arxiv_date(rec)
+        links.append(_a(f"https://arxiv.org/abs/{aid}", "arXiv",
+                        title=f"arXiv:{aid}" + (f", first version {date}" if date else "")))
+    published = rec.get("published") or {}
+    if published.get("url"):
+        links.append(_a(published["url"], "paper", title=f"{published['venue']} {published['year']} version"))
+    if published.get("doi"):
+        links.append(_a(f"https://doi.org/{published['doi']}", "DOI", title=published["doi"]))
+    code = rec.get("code")
+    if code:
+        if code.get("official"):
+            links.append(_a(code["url"], "code", class_="dl-code dl-code-official", title="The authors' code"))
+        else:
+            links.append(_a(code["url"], "code (unofficial)", class_="dl-code dl-code-unofficial",
+                            title="Not the authors' code: " + code.get("note", "")))
+    if rec.get("project"):
+        links.append(_a(rec["project"], "project"))
+    return " ".join(links) + f'<br><code class="dl-key">[@{e(rec["key"])}]</code>'
+
+
+def row_html(rec: dict, taxonomy: dict, page_url: str, explained: dict, implemented: dict,
+             show_sections: bool = False) -> str:
     tags = taxonomy["tags"]
     e = html.escape
+    year, venue = P.year(rec), P.venue(rec)
     title = _a(P.paper_url(rec), e(rec["title"]), class_="dl-paper-title")
     site = []
     pages = explained.get(rec["key"], {})
@@ -253,51 +310,87 @@ def row_html(rec: dict, taxonomy: dict, page_url: str, explained: dict, implemen
         site.append("Implemented in: " + ", ".join(
             _a(url if url.startswith("http") else get_relative_url(url, page_url), f"<code>{e(m)}</code>")
             if url else f"<code>{e(m)}</code>" for m, url in sorted(mods.items())))
+    if rec.get("see_also"):
+        by_key = STATE["by_key"]
+        site.append("See also: " + ", ".join(
+            _a(row_link(by_key[k], page_url), e(STATE["labels"][k]), title=by_key[k]["title"])
+            for k in rec["see_also"]))
     note = f'<span class="dl-note">{e(rec["note"])}</span>' if rec.get("note") else ""
     site_html = f'<span class="dl-site">{" · ".join(site)}</span>' if site else ""
-    links = []
-    if rec.get("arxiv"):
-        links.append(_a(f"https://arxiv.org/abs/{rec['arxiv']}", "arXiv"))
-    if rec.get("url"):
-        links.append(_a(rec["url"], "paper"))
-    if rec.get("code"):
-        links.append(_a(rec["code"], "code"))
+    where = P.venue_line(rec, taxonomy["venues"])
+    where_html = f'<span class="dl-where">{e(where)}</span>' if where != f"{venue} {year}" else ""
     tag_html = " ".join(f'<span class="dl-tag" data-tag="{e(t)}">{e(tags[t])}</span>' for t in rec["tags"])
-    search = " ".join([rec["key"], rec["title"], P.author_list(rec), rec["venue"], str(rec["year"]),
+    sections = record_sections(rec)
+    titles = {s["id"]: s["title"] for s in taxonomy["sections"]}
+    search = " ".join([rec["key"], rec["title"], P.author_list(rec), venue, str(year), where,
                        rec.get("note") or "", " ".join(tags[t] for t in rec["tags"])]).lower()
+    sections_td = ""
+    if show_sections:
+        sections_td = '<td class="dl-sections">' + "<br>".join(
+            _a(get_relative_url(f"{STATE['section_url'][s]}#{rec['key']}", page_url), e(titles[s]))
+            for s in sections) + "</td>"
     return (
-        f'<tr id="{e(rec["key"])}" data-year="{rec["year"]}" data-venue="{e(rec["venue"])}" '
-        f'data-tags="{e(" ".join(rec["tags"]))}" data-search="{e(search)}">'
+        f'<tr id="{e(rec["key"])}" data-year="{year}" data-venue="{e(venue)}" '
+        f'data-tags="{e(" ".join(rec["tags"]))}" data-sections="{e(" ".join(sections))}" '
+        f'data-code="{code_kind(rec)}" data-search="{e(search)}">'
         f'<td class="dl-paper">{title} <a class="dl-anchor" href="#{e(rec["key"])}" '
         f'title="Link to this entry">¶</a><br><span class="dl-authors">{e(P.author_list(rec))}</span>'
-        f"{note}{site_html}</td>"
-        f'<td data-value="{rec["year"]}">{rec["year"]}</td><td>{e(rec["venue"])}</td>'
-        f'<td class="dl-tags">{tag_html}</td>'
-        f'<td class="dl-links">{" ".join(links)}<br><code class="dl-key">[@{e(rec["key"])}]</code></td></tr>'
+        f"{where_html}{note}{site_html}</td>"
+        f'<td data-value="{year}">{year}</td><td>{e(venue)}</td>'
+        f'<td class="dl-tags">{tag_html}</td>{sections_td}'
+        f'<td class="dl-links">{links_html(rec)}</td></tr>'
     )
 
 
-def filter_html(table_id: str, rows: list[dict], taxonomy: dict) -> str:
+def filter_html(table_id: str, rows: list[dict], taxonomy: dict, sections: bool = False) -> str:
+    """The filter box: text, year range, venue, tag (grouped), section (catalog page), official code."""
     e = html.escape
-    years = sorted({r["year"] for r in rows}, reverse=True)
-    venues = sorted({r["venue"] for r in rows}, key=str.lower)
-    tag_ids = [t for t in taxonomy["tags"] if any(t in r["tags"] for r in rows)]
+    years = sorted({P.year(r) for r in rows})
+    venues = sorted({P.venue(r) for r in rows}, key=str.lower)
+    used = {t for r in rows for t in r["tags"]}
 
-    def select(cls: str, label: str, options: list[tuple[str, str]]) -> str:
+    def select(cls: str, label: str, options: list[tuple[str, str]], any_text: str = "any") -> str:
         opts = "".join(f'<option value="{e(v)}">{e(t)}</option>' for v, t in options)
         return (f'<select class="{cls}" aria-label="{label}">'
-                f'<option value="">{label}: any</option>{opts}</select>')
+                f'<option value="">{label}: {any_text}</option>{opts}</select>')
 
+    groups = []
+    for group in taxonomy["tag_groups"]:
+        opts = "".join(f'<option value="{e(t)}">{e(label)}</option>'
+                       for t, label in group["tags"].items() if t in used)
+        if opts:
+            groups.append(f'<optgroup label="{e(group["title"])}">{opts}</optgroup>')
+    tag_select = ('<select class="dl-filter-tag" aria-label="Tag"><option value="">Tag: any</option>'
+                  + "".join(groups) + "</select>")
+    section_select = ""
+    if sections:
+        section_select = select("dl-filter-section", "Section",
+                                [(s["id"], s["title"]) for s in taxonomy["sections"]])
+    year_options = [(str(y), str(y)) for y in years]
     return (
         f'<div class="dl-papers-filter" data-table="{table_id}" hidden>'
-        '<input type="search" class="dl-filter-text" placeholder="Filter by title, author, key, note…" '
-        'aria-label="Filter papers">'
-        + select("dl-filter-year", "Year", [(str(y), str(y)) for y in years])
+        '<input type="search" class="dl-filter-text" placeholder="Search title, author, key, venue, note…" '
+        'aria-label="Search papers">'
+        + select("dl-filter-year-from", "From", year_options, "any year")
+        + select("dl-filter-year-to", "To", year_options[::-1], "any year")
         + select("dl-filter-venue", "Venue", [(v, v) for v in venues])
-        + select("dl-filter-tag", "Tag", [(t, taxonomy["tags"][t]) for t in tag_ids])
-        + '<button type="button" class="dl-filter-reset md-button">Reset</button>'
+        + tag_select + section_select
+        + '<label class="dl-filter-check"><input type="checkbox" class="dl-filter-code"> official code</label>'
+        '<button type="button" class="dl-filter-reset md-button">Reset</button>'
         '<span class="dl-filter-count" aria-live="polite"></span></div>'
     )
+
+
+def table_html(table_id: str, rows: list[dict], taxonomy: dict, page_url: str, explained: dict,
+               implemented: dict, show_sections: bool = False) -> str:
+    head = (
+        '<thead><tr><th data-sort="text" aria-sort="none">Paper</th>'
+        '<th data-sort="number" aria-sort="none">Year</th><th data-sort="text" aria-sort="none">Venue</th>'
+        "<th>Tags</th>" + ("<th>Sections</th>" if show_sections else "") + "<th>Links · cite as</th></tr></thead>"
+    )
+    body = "\n".join(row_html(r, taxonomy, page_url, explained, implemented, show_sections) for r in rows)
+    return (f'<div class="dl-papers-wrap" markdown="0"><table class="dl-papers" id="{table_id}">{head}\n'
+            f"<tbody>\n{body}\n</tbody></table></div>\n")
 
 
 def section_page(section: dict, records: list[dict], taxonomy: dict, page_url: str, bib_url: str,
@@ -306,70 +399,139 @@ def section_page(section: dict, records: list[dict], taxonomy: dict, page_url: s
     rows = section_records(section["id"], records)
     home = sum(r["section"] == section["id"] for r in records)
     table_id = f"dl-papers-{section['id']}"
-    head = (
-        '<thead><tr><th data-sort="text" aria-sort="none">Paper</th>'
-        '<th data-sort="number" aria-sort="none">Year</th><th data-sort="text" aria-sort="none">Venue</th>'
-        "<th>Tags</th><th>Links · cite as</th></tr></thead>"
-    )
-    body = "\n".join(row_html(r, taxonomy, page_url, explained, implemented) for r in rows)
     also = f" ({home} listed here, {len(rows) - home} shown from other sections)" if len(rows) > home else ""
     return (
         "---\nhide:\n  - toc\n---\n\n"  # the table needs the width; it has no headings anyway
         f"# {section['title']}\n\n{section['description']}\n\n"
-        f"**{len(rows)} papers**{also}. Click a column header to sort; filter with the box below. "
-        f"Cite a paper in a page as `[@key]`. "
+        f"**{len(rows)} papers**{also}. Click a column header to sort; filter with the box below, or "
+        f"[search the whole catalog]({posixpath.basename(ALL_URI)}). Cite a paper in a page as `[@key]`. "
         f"[Download the whole catalog as BibTeX]({posixpath.basename(BIB_URI)}).\n\n"
         + filter_html(table_id, rows, taxonomy) + "\n\n"
-        f'<div class="dl-papers-wrap" markdown="0"><table class="dl-papers" id="{table_id}">{head}\n'
-        f"<tbody>\n{body}\n</tbody></table></div>\n"
+        + table_html(table_id, rows, taxonomy, page_url, explained, implemented)
     )
 
 
-def index_page(records: list[dict], taxonomy: dict, explained: dict) -> str:
-    """Markdown for papers/index.md: counts per section and tag, citing, BibTeX."""
+def all_page(records: list[dict], taxonomy: dict, page_url: str, explained: dict, implemented: dict) -> str:
+    """Markdown for papers/all.md: every paper once, with the sections it is listed in."""
+    multi = sum(len(record_sections(r)) > 1 for r in records)
+    official = sum(P.has_official_code(r) for r in records)
+    return (
+        "---\nhide:\n  - toc\n---\n\n"
+        "# Search the catalog\n\n"
+        f"All **{len(records)} papers** of the catalog in one table, each paper once; the *Sections* column "
+        f"lists every section page that shows it ({multi} papers appear in more than one). Search by title, "
+        "author, key, venue or note; narrow by year range, venue, tag or section; tick *official code* "
+        f"to keep the {official} papers whose authors released code. Links to this page keep the filters: "
+        "`all/?q=consistency&from=2023&tag=distillation&code=1`. Everything runs in the page, offline.\n\n"
+        + filter_html("dl-papers-all", records, taxonomy, sections=True) + "\n\n"
+        + table_html("dl-papers-all", records, taxonomy, page_url, explained, implemented, show_sections=True)
+    )
+
+
+def path_page(path: dict, records: list[dict], taxonomy: dict, page_uri: str, page_url: str,
+              explained: dict, files_by_src: dict) -> str:
+    """Markdown for one reading path: numbered steps linking to catalog rows and to chapters."""
+    by_key = STATE["by_key"]
+    base = posixpath.dirname(page_uri)
+    lines = [f"# {path['title']}", "", path["description"].strip(), "",
+             f"{len(path['steps'])} papers, in reading order. Each title links to the paper's row in the "
+             "catalog (authors, venue, code, BibTeX key); the chapters listed under a paper explain it on "
+             "this site.", ""]
+    for n, step in enumerate(path["steps"], 1):
+        rec = by_key[step["key"]]
+        target = posixpath.relpath(f"{OUT_DIR}/{rec['section']}.md", base)
+        label = STATE["labels"][rec["key"]]
+        lines.append(f'{n}. **[{rec["title"]}]({target}#{rec["key"]})** ({label}, {P.venue(rec)})  ')
+        lines.append(f"    {step['why'].strip()}")
+        chapters = {}
+        for page in step.get("chapters") or []:
+            f = files_by_src.get(page)
+            if f is None:  # (tools.papers checks that the chapter exists in docs/)
+                continue
+            chapters[posixpath.relpath(page, base)] = STATE["page_titles"].get(page) or page_title(
+                f.content_string, page, {})
+        # then chapters that cite the paper, up to MAX_PATH_CHAPTERS links in all
+        for url, title in sorted((explained.get(rec["key"]) or {}).items(), key=lambda x: x[1]):
+            src = STATE["url_to_src"].get(url)
+            if len(chapters) >= MAX_PATH_CHAPTERS or not src or not src.startswith(CHAPTER_DIRS):
+                continue
+            chapters.setdefault(posixpath.relpath(src, base), title)
+        if chapters:
+            lines.append("")
+            lines.append("    On this site: " + ", ".join(f"[{t}]({u})" for u, t in chapters.items()))
+        lines.append("")
+    others = [p for p in STATE["paths"] if p["id"] != path["id"]]
+    if others:
+        lines += ["## Other reading paths", ""]
+        lines += [f"- [{p['title']}]({p['id']}.md)" for p in others]
+        lines.append("")
+    lines += [f"[Search the whole catalog]({posixpath.relpath(ALL_URI, base)})", ""]
+    return "\n".join(lines)
+
+
+def index_page(records: list[dict], taxonomy: dict, explained: dict, paths: list[dict]) -> str:
+    """Markdown for papers/index.md: counts per section and tag, reading paths, citing, BibTeX."""
     lines = [
         "# Papers",
         "",
-        "The reading list behind difflearn: every paper the notes and the code cite, and the papers of the "
-        "original reading list (surveys, theory, applications, compression and accelerated sampling). "
-        "The catalog is data (`papers/*.yaml` in the repository); these pages are generated from it at "
-        "build time.",
+        "The reading list behind difflearn: every paper the notes and the code cite, the papers of the "
+        "original reading list, and the essential papers since 2023. The catalog is data "
+        "(`papers/*.yaml` in the repository); these pages are generated from it at build time.",
         "",
-        f"**{len(records)} papers**, {sum(bool(r.get('arxiv')) for r in records)} with an arXiv id, "
-        f"{sum(bool(r.get('code')) for r in records)} with code, "
+        f"**{len(records)} papers**, {sum(bool(P.arxiv_id(r)) for r in records)} with an arXiv id, "
+        f"{sum(isinstance(r.get('published'), dict) for r in records)} with a published version, "
+        f"{sum(P.has_official_code(r) for r in records)} with the authors' code, "
         f"{sum(1 for r in records if explained.get(r['key']))} cited on this site.",
         "",
-        "| Section | Papers | What is there |",
-        "| --- | ---: | --- |",
+        f"[Search the whole catalog]({posixpath.basename(ALL_URI)}){{ .md-button .md-button--primary }}",
+        "",
     ]
+    if paths:
+        lines += ["## Reading paths", "", "| Path | Papers | What it covers |", "| --- | ---: | --- |"]
+        for p in paths:
+            desc = " ".join(p["description"].split())
+            lines.append(f"| [{p['title']}](paths/{p['id']}.md) | {len(p['steps'])} | {desc} |")
+        lines.append("")
+    lines += ["## Sections", "", "| Section | Papers | What is there |", "| --- | ---: | --- |"]
     for s in taxonomy["sections"]:
         n = len(section_records(s["id"], records))
-        lines.append(f"| [{s['title']}]({s['id']}.md) | {n} | {s['description']} |")
-    lines += ["", "## Tags", "", "| Tag | Papers | Sections |", "| --- | ---: | --- |"]
-    for tag, label in taxonomy["tags"].items():
-        with_tag = [r for r in records if tag in r["tags"]]
-        if not with_tag:
-            continue
-        secs = [s for s in taxonomy["sections"]
-                if any(r in section_records(s["id"], records) for r in with_tag)]
-        where = ", ".join(f"[{s['title']}]({s['id']}.md?tag={tag})" for s in secs)
-        lines.append(f"| {label} | {len(with_tag)} | {where} |")
+        lines.append(f"| [{s['title']}]({s['id']}.md) | {n} | {' '.join(s['description'].split())} |")
+    lines += ["", "## Tags", "",
+              "Tags come in groups: the kind of paper, the method, and the application area. Each link opens "
+              "the catalog search filtered by that tag.", ""]
+    for group in taxonomy["tag_groups"]:
+        lines += [f"**{group['title']}**", "", "| Tag | Papers |", "| --- | ---: |"]
+        for tag, label in group["tags"].items():
+            n = sum(tag in r["tags"] for r in records)
+            if n:
+                lines.append(f"| [{label}]({posixpath.basename(ALL_URI)}?tag={tag}) | {n} |")
+        lines.append("")
     lines += [
-        "",
         "## Cite and download",
         "",
         "In any page, write `[@key]` (or `[@key, eq. 12]`, or `[@key1; @key2]`); the build turns it into "
         "a link to the paper's row, and the row links back to the page. A key is the first author's "
         "family name, the year and the first title word that is not an article, in lower-case ASCII: "
-        "`ho2020denoising`. An unknown key fails the strict build.",
+        "`ho2020denoising`. Keys never change once issued, even when a paper gets a new venue or title. "
+        "An unknown key fails the strict build.",
+        "",
+        "A code link marked *code (unofficial)* points to someone else's implementation, not the authors'.",
         "",
         f"[Download the catalog as BibTeX]({posixpath.basename(BIB_URI)}){{ .md-button }}",
         "",
         "To add a paper, see `papers/README.md` in the repository: one record, then "
-        "`python -m tools.papers check`.",
+        "`python -m tools.papers freeze` and `python -m tools.papers check`.",
         "",
     ]
     return "\n".join(lines)
+
+
+def nav_entries(taxonomy: dict, paths: list[dict]) -> list:
+    """The `Papers` part of mkdocs.yml's nav that the generated pages need (tests compare the two)."""
+    entries = [f"{OUT_DIR}/index.md", {"Search the catalog": ALL_URI}]
+    if paths:
+        entries.append({"Reading paths": [{p["title"]: f"{PATHS_DIR}/{p['id']}.md"} for p in paths]})
+    return entries + [{s["title"]: f"{OUT_DIR}/{s['id']}.md"} for s in taxonomy["sections"]]
 
 
 # --------------------------------------------------------------------------- MkDocs events
@@ -383,7 +545,7 @@ def on_config(config):
     except ValueError as exc:
         raise PluginError(str(exc)) from exc
     STATE.update(taxonomy=taxonomy, records=records, by_key={r["key"]: r for r in records},
-                 labels=P.cite_labels(records))
+                 labels=P.cite_labels(records), paths=P.load_paths(ROOT / "papers"))
     papers_dir = str(ROOT / "papers")
     if papers_dir not in config.watch:  # `mkdocs serve` rebuilds when a record changes
         config.watch.append(papers_dir)
@@ -396,13 +558,18 @@ def on_config(config):
 
 
 def on_files(files, config):
-    taxonomy, records = STATE["taxonomy"], STATE["records"]
+    taxonomy, records, paths = STATE["taxonomy"], STATE["records"], STATE["paths"]
     explained, implemented = scan_sources(files, config, records)
     STATE.update(explained=explained, implemented=implemented, generated={})
+    files_by_src = {f.src_uri: f for f in files}
+    STATE["url_to_src"] = {f.url: f.src_uri for f in files}
+    STATE["page_titles"] = nav_titles(config.nav)
     bib = File.generated(config, BIB_URI, content=P.catalog_bibtex(records, taxonomy["venues"]))
     files.append(bib)
     index = File.generated(config, f"{OUT_DIR}/index.md", content="")
     files.append(index)
+    everything = File.generated(config, ALL_URI, content="")
+    files.append(everything)
     STATE["section_url"] = {}
     section_files = {}
     for s in taxonomy["sections"]:
@@ -410,23 +577,32 @@ def on_files(files, config):
         files.append(f)
         section_files[s["id"]] = f
         STATE["section_url"][s["id"]] = f.url
-    index.content_string = index_page(records, taxonomy, explained)
+    path_files = {}
+    for p in paths:
+        f = File.generated(config, f"{PATHS_DIR}/{p['id']}.md", content="")
+        files.append(f)
+        path_files[p["id"]] = f
+    index.content_string = index_page(records, taxonomy, explained, paths)
+    everything.content_string = all_page(records, taxonomy, everything.url, explained, implemented)
     for s in taxonomy["sections"]:
         f = section_files[s["id"]]
         f.content_string = section_page(s, records, taxonomy, f.url, bib.url, explained, implemented)
-        STATE["generated"][f.src_uri] = s["id"]
-    STATE["generated"][index.src_uri] = None
+        STATE["generated"][f.src_uri] = f"papers/{s['id']}.yaml"
+    for p in paths:
+        f = path_files[p["id"]]
+        f.content_string = path_page(p, records, taxonomy, f.src_uri, f.url, explained, files_by_src)
+        STATE["generated"][f.src_uri] = f"papers/{P.PATHS_FILE}"
+    STATE["generated"][index.src_uri] = "papers/README.md"
+    STATE["generated"][everything.src_uri] = "papers/README.md"
     return files
 
 
 def on_page_markdown(markdown, page, config, files):
     src = page.file.src_uri
     if src in STATE.get("generated", {}):
-        section = STATE["generated"][src]
         repo = (config.repo_url or "").rstrip("/")
         if repo:
-            target = f"papers/{section}.yaml" if section else "papers/README.md"
-            page.edit_url = f"{repo}/edit/main/{target}"
+            page.edit_url = f"{repo}/edit/main/{STATE['generated'][src]}"
         return markdown
     if "[@" not in markdown:
         return markdown
