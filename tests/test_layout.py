@@ -122,9 +122,9 @@ def test_documented_import_paths_keep_working():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        from difflearn import DPM_Solver as old_solver
-        from difflearn.data import GaussianMixture, checkerboard
-        from difflearn.training import TrainConfig
+        from difflearn.dpm_solver import DPM_Solver as old_solver
+        from difflearn.toy import GaussianMixture, checkerboard
+        from difflearn.train import TrainConfig
 
     assert old_solver is DPM_Solver
     assert GaussianMixture is difflearn.GaussianMixture and checkerboard is difflearn.checkerboard
@@ -142,6 +142,6 @@ def test_documented_import_paths_keep_working():
 def test_deprecated_attribute_access_on_the_package():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        assert difflearn.data.GaussianMixture is difflearn.GaussianMixture
+        assert difflearn.toy.GaussianMixture is difflearn.GaussianMixture
     with pytest.raises(AttributeError):
         difflearn.no_such_module  # noqa: B018
