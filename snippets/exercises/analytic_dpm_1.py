@@ -8,7 +8,6 @@ x_n) = v_m - Cov^2 / v_n.
 """
 
 import numpy as np
-
 from difflearn import alphas_cumprod_from_betas, beta_schedule
 
 ab = alphas_cumprod_from_betas(beta_schedule("linear", 1000)).numpy()

@@ -9,9 +9,8 @@ nu^2 + c^2 bb_n / ab_n hold, and Sigma* is far from 0.
 """
 
 import numpy as np
-from scipy.special import roots_hermitenorm
-
 from difflearn import alphas_cumprod_from_betas, beta_schedule
+from scipy.special import roots_hermitenorm
 
 ab = alphas_cumprod_from_betas(beta_schedule("linear", 1000)).numpy()
 bb = 1 - ab

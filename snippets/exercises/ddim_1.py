@@ -9,7 +9,6 @@ matrix, and a Monte Carlo run of one DDIM step with eta = 1.
 
 import numpy as np
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, sample
 
 ns = NoiseScheduleVP("linear", dtype=torch.float64)

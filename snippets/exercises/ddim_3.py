@@ -8,7 +8,6 @@ step is not enough. Reference: GaussianMixture.pf_ode_solve (scipy DOP853, toler
 """
 
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, sample
 
 ns = NoiseScheduleVP("linear", dtype=torch.float64)

@@ -8,9 +8,8 @@ For an image, sum over its pixels. The reference is torch.distributions' own KL.
 import math
 
 import torch
-from torch.distributions import Normal, kl_divergence
-
 from difflearn import alphas_cumprod_from_betas, beta_schedule
+from torch.distributions import Normal, kl_divergence
 
 x0 = (
     torch.rand(

@@ -8,7 +8,6 @@ regression of x_{t-1} on x_t (residual variance).
 """
 
 import numpy as np
-
 from difflearn import alphas_cumprod_from_betas, beta_schedule
 
 beta = beta_schedule("linear", 1000).numpy()

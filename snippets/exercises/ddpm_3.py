@@ -11,7 +11,6 @@ difflearn.sample(..., method="ddpm") on a 10-step grid.
 
 import numpy as np
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, sample, time_steps
 
 a = 0.7

@@ -9,7 +9,6 @@ DOP853 solve.
 import math
 
 import torch
-
 from difflearn import DPM_Solver, GaussianMixture, NoiseScheduleVP, model_wrapper
 
 gm = GaussianMixture([[1.0, -1.0], [-1.5, 0.5], [0.0, 2.0]], [0.8, 0.9, 0.7])

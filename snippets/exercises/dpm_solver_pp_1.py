@@ -8,7 +8,6 @@ one fits a line to eps, the other to x0_pred.
 """
 
 import torch
-
 from difflearn import (
     DPM_Solver,
     GaussianMixture,

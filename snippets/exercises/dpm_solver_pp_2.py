@@ -9,7 +9,6 @@ clip the bound fails.
 """
 
 import torch
-
 from difflearn import (
     DPM_Solver,
     GaussianMixture,

@@ -9,7 +9,6 @@ on the Karras grid.
 import math
 
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, sample
 
 mu, s = 0.8, 0.5

@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 import torch
-
 from difflearn import NoiseScheduleVP, time_steps
 
 ns = NoiseScheduleVP("linear", dtype=torch.float64)

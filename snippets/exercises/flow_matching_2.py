@@ -7,7 +7,6 @@ step of the rectified-flow ODE between the matching times, with v = (eps - x) / 
 """
 
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, sample
 
 ns = NoiseScheduleVP("linear", dtype=torch.float64)

@@ -10,9 +10,8 @@ the target exactly; at s = 3 it does not (tilting and noising do not commute).
 
 import numpy as np
 import torch
-from scipy.integrate import solve_ivp
-
 from difflearn import GaussianMixture, NoiseScheduleVP, model_wrapper, sample
+from scipy.integrate import solve_ivp
 
 mu_u, s_u, mu_c, s_c = 0.0, 1.0, 1.5, 0.5
 ns = NoiseScheduleVP("linear", dtype=torch.float64)

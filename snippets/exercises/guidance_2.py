@@ -10,9 +10,8 @@ d subject to |A w - 1| <= d on a grid of x) for two and for three classes.
 
 import numpy as np
 import torch
-from scipy.optimize import linprog
-
 from difflearn import GaussianMixture
+from scipy.optimize import linprog
 
 
 def best_miss(gm, gamma):

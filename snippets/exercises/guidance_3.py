@@ -6,7 +6,6 @@ s (eps_c - eps_u) = s eps_c - (s - 1) eps_u. So s = w + 1 = 4; s = 3 is the pape
 """
 
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, model_wrapper
 
 ns = NoiseScheduleVP("linear", dtype=torch.float64)

@@ -8,7 +8,6 @@ through two exact slopes and is exact. Prediction: final error -alpha_N b D0^2 /
 """
 
 import torch
-
 from difflearn import NoiseScheduleVP, sample, time_steps
 
 ns = NoiseScheduleVP("linear", dtype=torch.float64)

@@ -9,7 +9,6 @@ steps.
 
 import numpy as np
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, sample, time_steps
 
 a0 = -0.4

@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 import torch
-
 from difflearn import NoiseScheduleVP
 
 ns = NoiseScheduleVP("linear", dtype=torch.float64)

@@ -12,7 +12,6 @@ difflearn.sample(method="ddim").
 import math
 
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, sample
 
 s2 = 0.3

@@ -9,7 +9,6 @@ by O(h): doubling N should halve the error (ratio 2), as for DDIM's own error.
 import math
 
 import torch
-
 from difflearn import DPM_Solver, GaussianMixture, NoiseScheduleVP, model_wrapper
 
 gm = GaussianMixture([[-1.0], [1.2]], [0.3, 0.4])

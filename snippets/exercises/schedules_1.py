@@ -9,7 +9,6 @@ SNR = 1 means lambda_t = 0, i.e. alpha_t^2 = 1/2.
 import math
 
 import torch
-
 from difflearn import NoiseScheduleVP
 
 b0, b1 = 0.1, 20.0

@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 import torch
-
 from difflearn import NoiseScheduleVP, beta_schedule
 
 N, s = 1000, 0.008

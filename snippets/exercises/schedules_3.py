@@ -6,7 +6,6 @@ sigma^2, and d log alpha / dt = -beta(t) / 2. The clock runs fast where sigma_t 
 """
 
 import torch
-
 from difflearn import NoiseScheduleVP
 
 ns = NoiseScheduleVP("linear", dtype=torch.float64)

@@ -10,7 +10,6 @@ Compare with the library's scipy solve and with 200 Heun steps.
 import math
 
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, sample
 
 mu, s = 1.2, 0.4

@@ -11,9 +11,8 @@ import math
 
 import numpy as np
 import torch
-from scipy.integrate import solve_ivp
-
 from difflearn import GaussianMixture, NoiseScheduleVP
+from scipy.integrate import solve_ivp
 
 mu, s = 0.5, 1.0
 gm = GaussianMixture([[mu]], s)

@@ -8,7 +8,6 @@ Monte Carlo error and an O(step) bias (1000 steps).
 
 import numpy as np
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP
 
 gm = GaussianMixture([[-1.5], [1.0]], [0.3, 0.5], [0.4, 0.6])

@@ -9,7 +9,6 @@ turn it off here.
 """
 
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, sample, time_steps
 
 gm = GaussianMixture([[-2.0], [0.5], [2.5]], [0.3, 0.5, 0.2], [0.3, 0.5, 0.2])

@@ -9,7 +9,6 @@ with the closed form, w_k = 10000^(-2k/d).
 
 import numpy as np
 import torch
-
 from difflearn import UNetModel
 
 d = 64

@@ -10,7 +10,6 @@ With L = len(channel_mult) levels and R = num_res_blocks:
 """
 
 import torch
-
 from difflearn import UNetModel
 
 C, R, mult, size = 32, 2, (1, 2, 2, 4), 32

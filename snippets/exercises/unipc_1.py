@@ -9,7 +9,6 @@ DDIM's 2.
 import math
 
 import torch
-
 from difflearn import GaussianMixture, NoiseScheduleVP, sample
 
 gm = GaussianMixture([[1.0, -1.0], [-1.5, 0.5], [0.0, 2.0]], [0.8, 0.9, 0.7])

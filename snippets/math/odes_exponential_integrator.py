@@ -16,9 +16,8 @@ variation-of-constants formula it comes from.
 
 import numpy as np
 import torch
-from scipy.integrate import quad
-
 from difflearn.schedules import NoiseScheduleVP
+from scipy.integrate import quad
 
 ns = NoiseScheduleVP("linear")  # beta(t) = 0.1 + 19.9 t
 as_t = lambda t: torch.as_tensor(t, dtype=torch.float64)
@@ -59,16 +58,23 @@ def exponential(eps, n):
 eps, exact = problem(0.0)
 for n in (1, 3, 10):
     assert abs(exponential(eps, n) - exact(t_0)) < 1e-12
-print(f"point mass, 10 steps: Euler error {abs(euler(eps, 10) - exact(t_0)):.2e}, exponential error 0")
+print(
+    f"point mass, 10 steps: Euler error {abs(euler(eps, 10) - exact(t_0)):.2e}, exponential error 0"
+)
 
 # 2. a narrow Gaussian (s = 0.02): both are first order, the exponential step has the smaller constant
 eps, exact = problem(0.02)
 print(" steps   Euler error   exponential error")
 for n in (5, 10, 20, 40):
-    e_euler, e_exp = abs(euler(eps, n) - exact(t_0)), abs(exponential(eps, n) - exact(t_0))
+    e_euler, e_exp = (
+        abs(euler(eps, n) - exact(t_0)),
+        abs(exponential(eps, n) - exact(t_0)),
+    )
     print(f"{n:6d}   {e_euler:11.2e}   {e_exp:17.2e}")
     assert e_exp < e_euler / 1.5, (n, e_euler, e_exp)
-assert abs(exponential(eps, 80) - exact(t_0)) < 0.6 * abs(exponential(eps, 40) - exact(t_0))  # first order
+assert abs(exponential(eps, 80) - exact(t_0)) < 0.6 * abs(
+    exponential(eps, 40) - exact(t_0)
+)  # first order
 
 # 3. variation of constants in lambda, along the exact path:
 #    x_t = (alpha_t / alpha_s) x_s - alpha_t * int_{lambda_s}^{lambda_t} e^{-lambda} eps(x_lambda) d lambda

@@ -14,7 +14,13 @@ a, b = 1.0, -0.5
 
 
 def y_closed(x):
-    return a * np.cosh(x) + b * np.sinh(x) + np.exp(x) / 4 - np.exp(-x) / 4 - x * np.exp(-x) / 2
+    return (
+        a * np.cosh(x)
+        + b * np.sinh(x)
+        + np.exp(x) / 4
+        - np.exp(-x) / 4
+        - x * np.exp(-x) / 2
+    )
 
 
 def Y(s):  # the transform solved algebraically
@@ -29,14 +35,28 @@ for s in (1.5, 2.0, 5.0):
 # (2) the Laplace transform of the closed form, by quadrature, equals Y(s) (needs s > 1);
 # the integrand decays like x e^{-(s-1)x}, so [0, 80] holds all of it to double precision
 for s in (2.0, 3.0):
-    val, _ = quad(lambda x, s=s: np.exp(-s * x) * y_closed(x), 0, 80, epsabs=1e-13, epsrel=1e-13, limit=200)
+    val, _ = quad(
+        lambda x, s=s: np.exp(-s * x) * y_closed(x),
+        0,
+        80,
+        epsabs=1e-13,
+        epsrel=1e-13,
+        limit=200,
+    )
     print(f"s = {s}: quad {val:.12f}  algebra {Y(s):.12f}")
     assert abs(val - Y(s)) < 1e-9
 
 # (3) the closed form solves the initial value problem
 xs = np.linspace(0.0, 3.0, 31)
-sol = solve_ivp(lambda x, u: [u[1], u[0] + np.exp(-x)], (0.0, 3.0), [a, b], t_eval=xs,
-                method="DOP853", rtol=1e-12, atol=1e-12)
+sol = solve_ivp(
+    lambda x, u: [u[1], u[0] + np.exp(-x)],
+    (0.0, 3.0),
+    [a, b],
+    t_eval=xs,
+    method="DOP853",
+    rtol=1e-12,
+    atol=1e-12,
+)
 err = np.max(np.abs(sol.y[0] - y_closed(xs)))
 print(f"max |closed form - solve_ivp| = {err:.1e}")
 assert err < 1e-9

@@ -35,14 +35,19 @@ assert np.allclose(voc, numerical, atol=1e-10)
 
 # 3. time-varying coefficients: the transition matrix Phi(1, 0) from a numerical solve
 def transition(A_of_t, t1=1.0):
-    cols = [solve_ivp(lambda s, x: A_of_t(s) @ x, (0, t1), e, **TOL).y[:, -1] for e in np.eye(2)]
+    cols = [
+        solve_ivp(lambda s, x: A_of_t(s) @ x, (0, t1), e, **TOL).y[:, -1]
+        for e in np.eye(2)
+    ]
     return np.stack(cols, axis=1)
 
 
 D, N = np.diag([-1.0, -2.0]), np.array([[0.0, 1.0], [0.0, 0.0]])
-commuting = lambda s: (1 + s) * D              # every A(s) is a multiple of D
-noncommuting = lambda s: D + 3 * s * N         # [A(s), A(r)] = 3 (r - s) [D, N] != 0
-err_c = np.abs(expm(1.5 * D) - transition(commuting)).max()                 # int_0^1 (1+s) ds = 1.5
-err_n = np.abs(expm(D + 1.5 * N) - transition(noncommuting)).max()          # int_0^1 3s ds = 1.5
+commuting = lambda s: (1 + s) * D  # every A(s) is a multiple of D
+noncommuting = lambda s: D + 3 * s * N  # [A(s), A(r)] = 3 (r - s) [D, N] != 0
+err_c = np.abs(expm(1.5 * D) - transition(commuting)).max()  # int_0^1 (1+s) ds = 1.5
+err_n = np.abs(
+    expm(D + 1.5 * N) - transition(noncommuting)
+).max()  # int_0^1 3s ds = 1.5
 print(f"exp(int A) vs Phi: commuting {err_c:.1e}, non-commuting {err_n:.1e}")
 assert err_c < 1e-10 and err_n > 1e-2

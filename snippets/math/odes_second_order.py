@@ -14,7 +14,9 @@ xs = np.linspace(0.0, 4.0, 41)
 def numerical(a, b, y0, dy0):
     # reduction of order: state u = (y, y'), u' = (y', -a y' - b y)
     rhs = lambda x, u: [u[1], -a * u[1] - b * u[0]]
-    return solve_ivp(rhs, (0.0, 4.0), [y0, dy0], t_eval=xs, method="DOP853", rtol=1e-12, atol=1e-12).y[0]
+    return solve_ivp(
+        rhs, (0.0, 4.0), [y0, dy0], t_eval=xs, method="DOP853", rtol=1e-12, atol=1e-12
+    ).y[0]
 
 
 cases = {
@@ -23,7 +25,10 @@ cases = {
     # y'' + 2y' + y = 0: r = -1 (double); y = (C1 + C2 x) e^{-x}, C1 = 1, C2 - C1 = 0
     "repeated root": ((2.0, 1.0), (1 + xs) * np.exp(-xs)),
     # y'' + 2y' + 5y = 0: r = -1 +- 2i; y = e^{-x}(C1 cos 2x + C2 sin 2x), C1 = 1, -C1 + 2 C2 = 0
-    "complex roots": ((2.0, 5.0), np.exp(-xs) * (np.cos(2 * xs) + 0.5 * np.sin(2 * xs))),
+    "complex roots": (
+        (2.0, 5.0),
+        np.exp(-xs) * (np.cos(2 * xs) + 0.5 * np.sin(2 * xs)),
+    ),
 }
 for name, ((a, b), closed) in cases.items():
     roots = np.roots([1.0, a, b])

@@ -12,8 +12,8 @@ mu, s, T, M = 2.0, 1.0, 1.0, 4000
 n_fine = 2**10
 dW_fine = rng.standard_normal((M, n_fine)) * np.sqrt(T / n_fine)
 W_T = dW_fine.sum(axis=1)
-exact = np.exp((mu - 0.5 * s**2) * T + s * W_T)        # Ito's lemma
-naive = np.exp(mu * T + s * W_T)                        # forgetting the -s^2/2 term
+exact = np.exp((mu - 0.5 * s**2) * T + s * W_T)  # Ito's lemma
+naive = np.exp(mu * T + s * W_T)  # forgetting the -s^2/2 term
 
 hs, strong = [], []
 for p in range(3, 9):
@@ -27,12 +27,14 @@ for p in range(3, 9):
     # weak error: E[X^EM_T] = (1 + mu h)^n exactly, while E[X_T] = e^{mu T}
     assert abs(X.mean() - (1 + mu * h) ** n) < 5 * X.std() / np.sqrt(M)
     if n == 256:
-        print(f"h = 1/256: E|X - exact| = {strong[-1]:.3f},  E|X - naive| = {np.mean(np.abs(X - naive)):.3f}")
+        print(
+            f"h = 1/256: E|X - exact| = {strong[-1]:.3f},  E|X - naive| = {np.mean(np.abs(X - naive)):.3f}"
+        )
         assert np.mean(np.abs(X - naive)) > 5 * strong[-1]
 
 strong_order = np.polyfit(np.log(hs), np.log(strong), 1)[0]
 ns_ = 2 ** np.arange(3, 12)
-weak = np.abs((1 + mu * T / ns_) ** ns_ - np.exp(mu * T))   # exact, no sampling
+weak = np.abs((1 + mu * T / ns_) ** ns_ - np.exp(mu * T))  # exact, no sampling
 weak_order = np.polyfit(np.log(T / ns_), np.log(weak), 1)[0]
 print(f"strong order {strong_order:.2f} (1/2), weak order {weak_order:.2f} (1)")
 assert 0.35 < strong_order < 0.65

@@ -22,7 +22,9 @@ w, m, s = np.array([0.3, 0.7]), np.array([-2.0, 1.5]), np.array([0.3, 0.5])
 
 def p_exact(x, t):
     mean = m * np.exp(-theta * t)
-    var = s**2 * np.exp(-2 * theta * t) + g**2 / (2 * theta) * (1 - np.exp(-2 * theta * t))
+    var = s**2 * np.exp(-2 * theta * t) + g**2 / (2 * theta) * (
+        1 - np.exp(-2 * theta * t)
+    )
     return (w * norm.pdf(x[:, None], mean, np.sqrt(var))).sum(axis=1)
 
 
@@ -52,9 +54,13 @@ for _ in range(steps):
 edges = np.linspace(-4, 4, 13)
 P_mc = np.histogram(X, edges)[0] / M
 mean = m * np.exp(-theta * t)
-sd = np.sqrt(s**2 * np.exp(-2 * theta * t) + g**2 / (2 * theta) * (1 - np.exp(-2 * theta * t)))
+sd = np.sqrt(
+    s**2 * np.exp(-2 * theta * t) + g**2 / (2 * theta) * (1 - np.exp(-2 * theta * t))
+)
 cdf = (w * norm.cdf(edges[:, None], mean, sd)).sum(axis=1)
 P_exact = np.diff(cdf)
 z = np.abs(P_mc - P_exact) / np.sqrt(P_exact * (1 - P_exact) / M + 1e-12)
-print(f"Euler-Maruyama histogram vs closed form: largest |z| over 12 bins = {z.max():.2f}")
+print(
+    f"Euler-Maruyama histogram vs closed form: largest |z| over 12 bins = {z.max():.2f}"
+)
 assert z.max() < 4.5

@@ -13,9 +13,8 @@ rtol = 1e-10 and (b) against Euler-Maruyama with M = 20000 seeded paths
 
 import numpy as np
 import torch
-from scipy.integrate import solve_ivp
-
 from difflearn.schedules import NoiseScheduleVP
+from scipy.integrate import solve_ivp
 
 vp = NoiseScheduleVP("linear")  # beta(t) = 0.1 + 19.9 t
 alpha = lambda t: float(vp.marginal_alpha(torch.tensor(t, dtype=torch.float64)))
@@ -26,12 +25,24 @@ s_min, s_max = 0.01, 10.0
 sigma_ve = lambda t: s_min * (s_max / s_min) ** t
 
 sdes = {  # name: (f(t), g(t), closed-form mean factor, closed-form variance)
-    "VE": (lambda t: 0.0, lambda t: sigma_ve(t) * np.sqrt(2 * np.log(s_max / s_min)),
-           lambda t: 1.0, lambda t: sigma_ve(t) ** 2 - s_min**2),
-    "VP": (lambda t: -0.5 * beta(t), lambda t: np.sqrt(beta(t)),
-           alpha, lambda t: sigma_vp(t) ** 2),
-    "sub-VP": (lambda t: -0.5 * beta(t), lambda t: np.sqrt(beta(t) * (1 - np.exp(-2 * int_beta(t)))),
-               alpha, lambda t: (1 - alpha(t) ** 2) ** 2),
+    "VE": (
+        lambda t: 0.0,
+        lambda t: sigma_ve(t) * np.sqrt(2 * np.log(s_max / s_min)),
+        lambda t: 1.0,
+        lambda t: sigma_ve(t) ** 2 - s_min**2,
+    ),
+    "VP": (
+        lambda t: -0.5 * beta(t),
+        lambda t: np.sqrt(beta(t)),
+        alpha,
+        lambda t: sigma_vp(t) ** 2,
+    ),
+    "sub-VP": (
+        lambda t: -0.5 * beta(t),
+        lambda t: np.sqrt(beta(t) * (1 - np.exp(-2 * int_beta(t)))),
+        alpha,
+        lambda t: (1 - alpha(t) ** 2) ** 2,
+    ),
 }
 
 x0, M, n = 1.5, 20000, 2000
@@ -40,8 +51,15 @@ checkpoints = {500: 0.25, 1000: 0.5, 2000: 1.0}
 for name, (f, g, mean_factor, var) in sdes.items():
     # (a) the moment equations, solved numerically
     rhs = lambda t, y, f=f, g=g: [f(t) * y[0], 2 * f(t) * y[1] + g(t) ** 2]
-    sol = solve_ivp(rhs, (0, 1), [x0, 0.0], t_eval=list(checkpoints.values()), method="DOP853",
-                    rtol=1e-10, atol=1e-12)
+    sol = solve_ivp(
+        rhs,
+        (0, 1),
+        [x0, 0.0],
+        t_eval=list(checkpoints.values()),
+        method="DOP853",
+        rtol=1e-10,
+        atol=1e-12,
+    )
     for j, t in enumerate(checkpoints.values()):
         assert abs(sol.y[0, j] - mean_factor(t) * x0) < 1e-8 * (1 + abs(x0))
         assert abs(sol.y[1, j] - var(t)) < 1e-8 * (1 + var(t))
@@ -57,8 +75,10 @@ for name, (f, g, mean_factor, var) in sdes.items():
             tol_v = 5 * v_true * np.sqrt(2 / M) + 0.01 * v_true
             assert abs(X.mean() - m_true) < tol_m, (name, t1, X.mean(), m_true)
             assert abs(X.var() - v_true) < tol_v, (name, t1, X.var(), v_true)
-    print(f"{name:7s} t = 1: mean {X.mean():8.4f} (exact {mean_factor(1.0) * x0:8.4f}),"
-          f" var {X.var():9.4f} (exact {var(1.0):9.4f})")
+    print(
+        f"{name:7s} t = 1: mean {X.mean():8.4f} (exact {mean_factor(1.0) * x0:8.4f}),"
+        f" var {X.var():9.4f} (exact {var(1.0):9.4f})"
+    )
 
 # the VP SDE is the limit of DDPM: N discrete steps with beta_n = beta(t_n) / N; the gap is O(1/N)
 t = torch.tensor([0.1, 0.5, 1.0], dtype=torch.float64)
@@ -66,6 +86,14 @@ gaps = []
 for N in (1000, 10000):
     betas = torch.linspace(vp.beta_0 / N, vp.beta_1 / N, N, dtype=torch.float64)
     ddpm = NoiseScheduleVP("discrete", betas=betas, dtype=torch.float64)
-    gaps.append(float(((ddpm.marginal_alpha(t) - vp.marginal_alpha(t)) / vp.marginal_alpha(t)).abs().max()))
-    print(f"DDPM with N = {N:5d} vs VP SDE: largest relative difference of alpha_t = {gaps[-1]:.1e}")
+    gaps.append(
+        float(
+            ((ddpm.marginal_alpha(t) - vp.marginal_alpha(t)) / vp.marginal_alpha(t))
+            .abs()
+            .max()
+        )
+    )
+    print(
+        f"DDPM with N = {N:5d} vs VP SDE: largest relative difference of alpha_t = {gaps[-1]:.1e}"
+    )
 assert gaps[0] < 0.05 and gaps[1] < gaps[0] / 8

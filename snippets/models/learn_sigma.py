@@ -1,12 +1,13 @@
 """A learn_sigma model outputs 2C channels: the noise and the variance interpolation v."""
 
 import torch
-
 from difflearn import beta_schedule
 from difflearn.models import eps_only, learned_log_variance, split_learned_sigma
 
 betas = beta_schedule("linear", 1000)
-out = torch.randn(4, 6, 8, 8)  # what a learn_sigma=True model returns for 3-channel images
+out = torch.randn(
+    4, 6, 8, 8
+)  # what a learn_sigma=True model returns for 3-channel images
 eps, v = split_learned_sigma(out, channels=3)
 assert eps.shape == v.shape == (4, 3, 8, 8)
 

@@ -13,37 +13,48 @@ r"""The DDPM variational bound and its reduction to a noise-prediction MSE.
 
 import numpy as np
 import torch
-from torch.distributions import Normal, kl_divergence
-
 from difflearn.schedules import alphas_cumprod_from_betas, beta_schedule
+from torch.distributions import Normal, kl_divergence
 
 # ---- 1. KL between the posterior and the model step = weighted noise MSE -------------------
 betas = beta_schedule("linear", 1000)
 abar = alphas_cumprod_from_betas(betas)
 g = torch.Generator().manual_seed(0)
 D = 16
-for t in (2, 50, 500, 1000):                   # 1-based
+for t in (2, 50, 500, 1000):  # 1-based
     b, ab, ab_prev = betas[t - 1], abar[t - 1], abar[t - 2]
     a = 1 - b
-    x0, eps, eps_theta = (torch.randn(D, generator=g, dtype=torch.float64) for _ in range(3))
+    x0, eps, eps_theta = (
+        torch.randn(D, generator=g, dtype=torch.float64) for _ in range(3)
+    )
     xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps
-    mean_from = lambda e, xt=xt, b=b, ab=ab, a=a: (xt - b / (1 - ab).sqrt() * e) / a.sqrt()
+    mean_from = lambda e, xt=xt, b=b, ab=ab, a=a: (
+        (xt - b / (1 - ab).sqrt() * e) / a.sqrt()
+    )
     post = Normal(mean_from(eps), ((1 - ab_prev) / (1 - ab) * b).sqrt())
-    for sigma2 in (b, (1 - ab_prev) / (1 - ab) * b):          # fixed-large and fixed-small
+    for sigma2 in (b, (1 - ab_prev) / (1 - ab) * b):  # fixed-large and fixed-small
         model = Normal(mean_from(eps_theta), sigma2.sqrt())
         perfect = Normal(mean_from(eps), sigma2.sqrt())
-        kl_excess = kl_divergence(post, model).sum() - kl_divergence(post, perfect).sum()
+        kl_excess = (
+            kl_divergence(post, model).sum() - kl_divergence(post, perfect).sum()
+        )
         weight = b**2 / (2 * sigma2 * a * (1 - ab))
-        assert abs(kl_excess - weight * ((eps - eps_theta) ** 2).sum()) < 1e-9 * (1 + kl_excess)
+        assert abs(kl_excess - weight * ((eps - eps_theta) ** 2).sum()) < 1e-9 * (
+            1 + kl_excess
+        )
     # with sigma^2 = beta_tilde the weight is half the SNR drop, converted from x0-error to eps-error units
     snr = lambda x: x / (1 - x)
     w_small = b**2 / (2 * (1 - ab_prev) / (1 - ab) * b * a * (1 - ab))
-    assert abs(w_small - 0.5 * (snr(ab_prev) - snr(ab)) * (1 - ab) / ab) < 1e-9 * w_small
-print("KL(q || p_theta) - KL(q || p_eps) = beta^2 / (2 sigma^2 alpha (1 - abar)) ||eps - eps_theta||^2:"
-      " exact")
+    assert (
+        abs(w_small - 0.5 * (snr(ab_prev) - snr(ab)) * (1 - ab) / ab) < 1e-9 * w_small
+    )
+print(
+    "KL(q || p_theta) - KL(q || p_eps) = beta^2 / (2 sigma^2 alpha (1 - abar)) ||eps - eps_theta||^2:"
+    " exact"
+)
 
 # ---- 2. the bound on a small chain, in closed form and by Monte Carlo ----------------------
-beta = np.array([0.05, 0.1, 0.2, 0.3, 0.4])    # beta_1 .. beta_5
+beta = np.array([0.05, 0.1, 0.2, 0.3, 0.4])  # beta_1 .. beta_5
 T = len(beta)
 alpha = 1 - beta
 ab = np.cumprod(alpha)
@@ -64,8 +75,8 @@ def kl_gauss(m1, v1, m2, v2):
 
 # closed form. q(x_t | x_0) = N(sqrt(ab_t) x0, 1 - ab_t); the posterior mean c0 x0 + c1 x_t is linear in x_t,
 # so E_{x_t}[(c0 x0 + (c1 - a) x_t)^2] = (c0 x0 + (c1 - a) m_t)^2 + (c1 - a)^2 s_t^2.
-elbo = -kl_gauss(np.sqrt(ab[-1]) * x0, 1 - ab[-1], 0.0, 1.0)                    # L_T
-for t in range(2, T + 1):                                                       # L_{t-1}
+elbo = -kl_gauss(np.sqrt(ab[-1]) * x0, 1 - ab[-1], 0.0, 1.0)  # L_T
+for t in range(2, T + 1):  # L_{t-1}
     i = t - 1
     c0 = np.sqrt(ab_prev[i]) * beta[i] / (1 - ab[i])
     c1 = np.sqrt(alpha[i]) * (1 - ab_prev[i]) / (1 - ab[i])
@@ -73,9 +84,10 @@ for t in range(2, T + 1):                                                       
     m_t, s2_t = np.sqrt(ab[i]) * x0, 1 - ab[i]
     e_sq = (c0 * x0 + (c1 - a_model[i]) * m_t) ** 2 + (c1 - a_model[i]) ** 2 * s2_t
     elbo -= 0.5 * (np.log(v_model[i] / var_post) + (var_post + e_sq) / v_model[i] - 1)
-m1, s2_1 = np.sqrt(ab[0]) * x0, 1 - ab[0]                                        # L_0 = -E log p(x0 | x1)
-elbo += -0.5 * np.log(2 * np.pi * v_model[0]) - ((x0 - a_model[0] * m1) ** 2 + a_model[0] ** 2 * s2_1) / (
-    2 * v_model[0])
+m1, s2_1 = np.sqrt(ab[0]) * x0, 1 - ab[0]  # L_0 = -E log p(x0 | x1)
+elbo += -0.5 * np.log(2 * np.pi * v_model[0]) - (
+    (x0 - a_model[0] * m1) ** 2 + a_model[0] ** 2 * s2_1
+) / (2 * v_model[0])
 
 # Monte Carlo: sample the forward chain x_1..x_T from x_0 and average the log ratio
 rng = np.random.default_rng(0)
@@ -85,8 +97,12 @@ for i in range(T):
     xs.append(np.sqrt(alpha[i]) * xs[-1] + np.sqrt(beta[i]) * rng.standard_normal(n))
 log_ratio = log_n(xs[T], 0.0, 1.0)
 for i in range(T):
-    log_ratio += log_n(xs[i], a_model[i] * xs[i + 1], v_model[i])               # log p(x_{t-1} | x_t)
-    log_ratio -= log_n(xs[i + 1], np.sqrt(alpha[i]) * xs[i], beta[i])           # log q(x_t | x_{t-1})
+    log_ratio += log_n(
+        xs[i], a_model[i] * xs[i + 1], v_model[i]
+    )  # log p(x_{t-1} | x_t)
+    log_ratio -= log_n(
+        xs[i + 1], np.sqrt(alpha[i]) * xs[i], beta[i]
+    )  # log q(x_t | x_{t-1})
 se = log_ratio.std() / np.sqrt(n)
 
 # exact log-likelihood of the linear-Gaussian model: x_0 ~ N(0, V_0)
@@ -94,6 +110,8 @@ V = 1.0
 for i in reversed(range(T)):
     V = a_model[i] ** 2 * V + v_model[i]
 log_p = log_n(x0, 0.0, V)
-print(f"ELBO closed form {elbo:.5f}, Monte Carlo {log_ratio.mean():.5f} +- {se:.5f}; log p(x0) = {log_p:.5f}")
+print(
+    f"ELBO closed form {elbo:.5f}, Monte Carlo {log_ratio.mean():.5f} +- {se:.5f}; log p(x0) = {log_p:.5f}"
+)
 assert abs(log_ratio.mean() - elbo) < 5 * se
 assert elbo < log_p

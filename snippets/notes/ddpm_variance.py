@@ -9,7 +9,6 @@ true reverse step q(x_{t-1} | x_t) is Gaussian with variance v_{t-1} beta_t / v_
 """
 
 import numpy as np
-
 from difflearn.schedules import alphas_cumprod_from_betas, beta_schedule
 
 abar_full = alphas_cumprod_from_betas(beta_schedule("linear", 1000)).numpy()
@@ -27,7 +26,7 @@ ab, ab_prev, beta = schedule(1000)
 beta_tilde = (1 - ab_prev) / (1 - ab) * beta
 for s in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
     v, v_prev = ab * s**2 + 1 - ab, ab_prev * s**2 + 1 - ab_prev
-    opt = (v_prev * beta / v)[1:]               # skip t = 1, where beta_tilde = 0
+    opt = (v_prev * beta / v)[1:]  # skip t = 1, where beta_tilde = 0
     lo, hi = beta_tilde[1:], beta[1:]
     if s == 0.0:
         assert np.allclose(opt, lo, rtol=1e-12)
@@ -35,8 +34,12 @@ for s in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
         assert np.allclose(opt, hi, rtol=1e-12)
     elif s < 1:
         assert np.all((opt > lo) & (opt < hi))
-        frac = (np.log(opt) - np.log(lo)) / (np.log(hi) - np.log(lo))   # improved DDPM's v
-        print(f"s = {s}: learned-variance interpolation v ranges over [{frac.min():.3f}, {frac.max():.3f}]")
+        frac = (np.log(opt) - np.log(lo)) / (
+            np.log(hi) - np.log(lo)
+        )  # improved DDPM's v
+        print(
+            f"s = {s}: learned-variance interpolation v ranges over [{frac.min():.3f}, {frac.max():.3f}]"
+        )
     else:
         assert np.all(opt > hi)
 
@@ -49,11 +52,16 @@ def final_variance(s, kind, steps, n=0, seed=0):
     V, x = 1.0, rng.standard_normal(n)
     for i in reversed(range(steps)):
         v_t = ab[i] * s**2 + 1 - ab[i]
-        eps_coef = np.sqrt(1 - ab[i]) / v_t                      # eps*(x) = eps_coef * x, exactly
-        c = (1 - beta[i] / np.sqrt(1 - ab[i]) * eps_coef) / np.sqrt(1 - beta[i])   # mean = c x
-        var = {"small": (1 - ab_prev[i]) / (1 - ab[i]) * beta[i], "large": beta[i],
-               "optimal": (ab_prev[i] * s**2 + 1 - ab_prev[i]) * beta[i] / v_t}[kind]
-        var = var if i > 0 else 0.0                              # no noise on the last step
+        eps_coef = np.sqrt(1 - ab[i]) / v_t  # eps*(x) = eps_coef * x, exactly
+        c = (1 - beta[i] / np.sqrt(1 - ab[i]) * eps_coef) / np.sqrt(
+            1 - beta[i]
+        )  # mean = c x
+        var = {
+            "small": (1 - ab_prev[i]) / (1 - ab[i]) * beta[i],
+            "large": beta[i],
+            "optimal": (ab_prev[i] * s**2 + 1 - ab_prev[i]) * beta[i] / v_t,
+        }[kind]
+        var = var if i > 0 else 0.0  # no noise on the last step
         V = c**2 * V + var
         x = c * x + np.sqrt(var) * rng.standard_normal(n)
     return V, x
@@ -63,12 +71,18 @@ print(" data var   steps   fixed-small   fixed-large   optimal")
 for s in (0.5, 1.0):
     for steps in (1000, 10):
         row = {k: final_variance(s, k, steps)[0] for k in ("small", "large", "optimal")}
-        print(f"{s**2:9.2f}   {steps:5d}   {row['small']:11.4f}   {row['large']:11.4f}"
-              f"   {row['optimal']:7.4f}")
-        assert abs(row["optimal"] - s**2) < 2e-3 * s**2 + 1e-4    # exact but for the noiseless last step
+        print(
+            f"{s**2:9.2f}   {steps:5d}   {row['small']:11.4f}   {row['large']:11.4f}"
+            f"   {row['optimal']:7.4f}"
+        )
+        assert (
+            abs(row["optimal"] - s**2) < 2e-3 * s**2 + 1e-4
+        )  # exact but for the noiseless last step
         if steps == 1000:
             assert abs(row["small"] - s**2) < 0.02 and abs(row["large"] - s**2) < 0.02
-    assert final_variance(1.0, "small", 10)[0] < 0.6               # fixed-small shrinks N(0, 1) data
+    assert final_variance(1.0, "small", 10)[0] < 0.6  # fixed-small shrinks N(0, 1) data
 
 V, x = final_variance(1.0, "small", 10, n=200_000)
-assert abs(x.var() - V) < 5 * V * np.sqrt(2 / len(x))               # the recursion is what sampling does
+assert abs(x.var() - V) < 5 * V * np.sqrt(
+    2 / len(x)
+)  # the recursion is what sampling does

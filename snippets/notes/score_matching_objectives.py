@@ -50,7 +50,9 @@ def diff(obj):  # paired difference a - b and its standard error
 
 for lhs, rhs in (("ISM", "ESM"), ("DSM", "ESM_sigma")):
     (dl, sel), (dr, ser) = diff(lhs), diff(rhs)
-    print(f"{lhs}(a) - {lhs}(b) = {dl:+.4f} +- {sel:.4f};  {rhs}(a) - {rhs}(b) = {dr:+.4f} +- {ser:.4f}")
+    print(
+        f"{lhs}(a) - {lhs}(b) = {dl:+.4f} +- {sel:.4f};  {rhs}(a) - {rhs}(b) = {dr:+.4f} +- {ser:.4f}"
+    )
     assert abs(dl - dr) < 5 * np.hypot(sel, ser)
 # and the comparison is not vacuous: the two candidates really differ
 assert abs(diff("ESM")[0]) > 10 * diff("ESM")[1]

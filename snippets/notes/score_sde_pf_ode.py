@@ -17,15 +17,16 @@ import math
 
 import numpy as np
 import torch
+from difflearn.data import GaussianMixture
+from difflearn.schedules import NoiseScheduleVP
 from scipy.integrate import solve_ivp
 from scipy.stats import kstest, norm
 
-from difflearn.data import GaussianMixture
-from difflearn.schedules import NoiseScheduleVP
-
 ns = NoiseScheduleVP("linear")
 beta = lambda t: ns.beta_0 + t * (ns.beta_1 - ns.beta_0)
-gm = GaussianMixture([[-2.0], [0.5], [2.0]], [0.3, 0.5, 0.2], [0.3, 0.5, 0.2])   # 1-D data
+gm = GaussianMixture(
+    [[-2.0], [0.5], [2.0]], [0.3, 0.5, 0.2], [0.3, 0.5, 0.2]
+)  # 1-D data
 f64 = lambda v: torch.as_tensor(v, dtype=torch.float64)
 
 
@@ -46,7 +47,9 @@ continuity = -grad((f * x - 0.5 * g2 * score) * p)
 scale = dp_dt.abs().max()
 assert ((fokker_planck - dp_dt).abs().max() / scale) < 1e-6
 assert ((continuity - dp_dt).abs().max() / scale) < 1e-6
-print("d p_t/dt = Fokker-Planck RHS = continuity RHS with the probability-flow drift (relative 1e-6)")
+print(
+    "d p_t/dt = Fokker-Planck RHS = continuity RHS with the probability-flow drift (relative 1e-6)"
+)
 
 
 # 2. push samples of p_T through the ODE
@@ -60,6 +63,7 @@ def ode_solve(x_T, t_T, t_0, half=0.5):
     def rhs(t, y):
         s = gm.score(f64(y)[:, None], f64(t), ns)[:, 0].numpy()
         return -0.5 * beta(t) * y - half * beta(t) * s
+
     return solve_ivp(rhs, (t_T, t_0), x_T, method="RK45", rtol=1e-8, atol=1e-8).y[:, -1]
 
 
@@ -70,7 +74,9 @@ crit = 1.95 / math.sqrt(n)
 x_0 = ode_solve(x_T, t_T, t_0)
 ks = kstest(x_0, cdf(t_0)).statistic
 ks_wrong = kstest(ode_solve(x_T, t_T, t_0, half=1.0), cdf(t_0)).statistic
-print(f"probability-flow ODE: KS = {ks:.4f} (critical {crit:.4f});  without the 1/2: KS = {ks_wrong:.4f}")
+print(
+    f"probability-flow ODE: KS = {ks:.4f} (critical {crit:.4f});  without the 1/2: KS = {ks_wrong:.4f}"
+)
 assert ks < crit and ks_wrong > 3 * crit
 
 # 3. against the library's independent solve (different variables, different solver)
@@ -82,9 +88,14 @@ steps = 1000
 ts = np.linspace(t_T, t_0, steps + 1)
 x = f64(x_T)[:, None]
 for s, t in zip(ts[:-1], ts[1:]):
-    dt = t - s                                     # negative: we integrate backwards in time
+    dt = t - s  # negative: we integrate backwards in time
     drift = -0.5 * beta(s) * x - beta(s) * gm.score(x, f64(s), ns)
-    x = x + drift * dt + math.sqrt(beta(s) * -dt) * torch.randn(x.shape, generator=g, dtype=torch.float64)
+    x = (
+        x
+        + drift * dt
+        + math.sqrt(beta(s) * -dt)
+        * torch.randn(x.shape, generator=g, dtype=torch.float64)
+    )
 ks_sde = kstest(x[:, 0].numpy(), cdf(t_0)).statistic
 print(f"reverse-time SDE, {steps} Euler-Maruyama steps: KS = {ks_sde:.4f}")
 assert ks_sde < crit

@@ -2,7 +2,6 @@
 import math
 
 import torch
-
 from difflearn import NoiseScheduleVP
 
 t = torch.linspace(0.0, 1.0, 101, dtype=torch.float64)
@@ -18,5 +17,11 @@ tc = t[t <= 0.9946]
 s = 0.008
 f = lambda u: torch.cos((u + s) / (1 + s) * math.pi / 2) ** 2
 ns = NoiseScheduleVP("cosine")
-assert torch.allclose(ns.marginal_alpha(tc) ** 2, f(tc) / f(torch.zeros(1, dtype=torch.float64)), rtol=1e-12)
-print(f"cosine schedule ends at T = {ns.T}: lambda_T = {ns.marginal_lambda(torch.tensor(ns.T)).item():.2f}")
+assert torch.allclose(
+    ns.marginal_alpha(tc) ** 2,
+    f(tc) / f(torch.zeros(1, dtype=torch.float64)),
+    rtol=1e-12,
+)
+print(
+    f"cosine schedule ends at T = {ns.T}: lambda_T = {ns.marginal_lambda(torch.tensor(ns.T)).item():.2f}"
+)

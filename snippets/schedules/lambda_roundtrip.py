@@ -1,12 +1,13 @@
 # lambda_t = log(alpha_t / sigma_t) is strictly decreasing, so t can be recovered from it.
 import torch
-
 from difflearn import NoiseScheduleVP, beta_schedule
 
 t = torch.linspace(1e-3, 1.0, 10_001, dtype=torch.float64)
 for ns in [
     NoiseScheduleVP("linear"),
-    NoiseScheduleVP("discrete", betas=beta_schedule("linear", 1000), dtype=torch.float64),
+    NoiseScheduleVP(
+        "discrete", betas=beta_schedule("linear", 1000), dtype=torch.float64
+    ),
 ]:
     lam = ns.marginal_lambda(t)
     assert (lam[1:] < lam[:-1]).all()  # decreasing in t

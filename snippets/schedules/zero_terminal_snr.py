@@ -1,7 +1,12 @@
 # Most released schedules never reach pure noise; Lin et al. (2024) rescale them so SNR(T) = 0.
 import torch
-
-from difflearn import NoiseScheduleVP, alphas_cumprod_from_betas, beta_schedule, rescale_zero_terminal_snr, snr
+from difflearn import (
+    NoiseScheduleVP,
+    alphas_cumprod_from_betas,
+    beta_schedule,
+    rescale_zero_terminal_snr,
+    snr,
+)
 
 betas = beta_schedule("scaled_linear", 1000)  # Stable Diffusion's schedule
 before = alphas_cumprod_from_betas(betas)
@@ -19,5 +24,9 @@ try:
 except ValueError as e:
     assert "alphas_cumprod[999] = 0.0" in str(e)
 # ... and works once the last value is clamped to a tiny positive number
-ns = NoiseScheduleVP("discrete", alphas_cumprod=after.clamp(min=2**-24), dtype=torch.float64)
-print(f"kept {ns.total_N} steps; lambda at t = 1: {ns.marginal_lambda(torch.tensor([1.0], dtype=torch.float64)).item():.2f}")
+ns = NoiseScheduleVP(
+    "discrete", alphas_cumprod=after.clamp(min=2**-24), dtype=torch.float64
+)
+print(
+    f"kept {ns.total_N} steps; lambda at t = 1: {ns.marginal_lambda(torch.tensor([1.0], dtype=torch.float64)).item():.2f}"
+)

@@ -26,7 +26,13 @@ _deprecated.install()
 from . import data, metrics, pretrained, training  # noqa: E402  (modules: difflearn.pretrained.load(...), ...)
 from .data import GaussianMixture, checkerboard, mixture_2d, moons, swiss_roll  # noqa: E402
 from .model_wrapper import model_wrapper  # noqa: E402
-from .models import EncoderUNetModel, SuperResModel, UNetModel, create_model, load_checkpoint  # noqa: E402
+from .models import (
+    EncoderUNetModel,
+    SuperResModel,
+    UNetModel,
+    create_model,
+    load_checkpoint,
+)  # noqa: E402
 from .samplers import METHODS, DPM_Solver, DPMSolver, NonFiniteError, sample  # noqa: E402
 from .schedules import (  # noqa: E402
     NoiseScheduleVP,

@@ -41,8 +41,11 @@ MOVED: dict[str, tuple[str, ...]] = {
 
 
 def _warn(old: str, new: str) -> None:
-    warnings.warn(f"{old} is deprecated and will be removed in difflearn 0.3: use {new}",
-                  DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"{old} is deprecated and will be removed in difflearn 0.3: use {new}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 class _Proxy(types.ModuleType):
@@ -59,10 +62,14 @@ class _Proxy(types.ModuleType):
             module = importlib.import_module(target)
             if hasattr(module, name):
                 return getattr(module, name)
-        raise AttributeError(f"module {self.__name__!r} (now {', '.join(self._targets)}) has no attribute {name!r}")
+        raise AttributeError(
+            f"module {self.__name__!r} (now {', '.join(self._targets)}) has no attribute {name!r}"
+        )
 
     def __dir__(self):
-        return sorted({n for t in self._targets for n in dir(importlib.import_module(t))})
+        return sorted(
+            {n for t in self._targets for n in dir(importlib.import_module(t))}
+        )
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):

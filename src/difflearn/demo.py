@@ -27,7 +27,15 @@ class DemoEnv:
 
     def stamp(self, fig) -> None:
         """Write the caption in the lower right corner of a matplotlib figure."""
-        fig.text(0.995, 0.005, self.caption, ha="right", va="bottom", fontsize=7, color="gray")
+        fig.text(
+            0.995,
+            0.005,
+            self.caption,
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="gray",
+        )
 
 
 def demo_env(quick: bool | None = None, device: str | None = None) -> DemoEnv:
@@ -35,8 +43,14 @@ def demo_env(quick: bool | None = None, device: str | None = None) -> DemoEnv:
     if quick is None:
         quick = os.environ.get("DIFFLEARN_QUICK", "0") == "1"
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    name = torch.cuda.get_device_name(0) if device.startswith("cuda") else f"CPU ({platform.machine()})"
-    caption = f"{name} · torch {torch.__version__} · difflearn {__version__}" + (" · quick mode" if quick else "")
+    name = (
+        torch.cuda.get_device_name(0)
+        if device.startswith("cuda")
+        else f"CPU ({platform.machine()})"
+    )
+    caption = f"{name} · torch {torch.__version__} · difflearn {__version__}" + (
+        " · quick mode" if quick else ""
+    )
     return DemoEnv(quick=quick, device=device, caption=caption)
 
 
@@ -48,6 +62,6 @@ def show_grid(images: torch.Tensor, ax, ncol: int) -> None:
     canvas = torch.ones(nrow * (H + 1), ncol * (W + 1))
     for k in range(B):
         r, c = divmod(k, ncol)
-        canvas[r * (H + 1):r * (H + 1) + H, c * (W + 1):c * (W + 1) + W] = x[k]
+        canvas[r * (H + 1) : r * (H + 1) + H, c * (W + 1) : c * (W + 1) + W] = x[k]
     ax.imshow(canvas, cmap="gray_r", vmin=-1, vmax=1)
     ax.axis("off")

@@ -20,16 +20,27 @@ from __future__ import annotations
 
 import torch
 
-from .schedules import NoiseScheduleVP, alphas_cumprod_from_betas, beta_schedule, rescale_zero_terminal_snr
+from .schedules import (
+    NoiseScheduleVP,
+    alphas_cumprod_from_betas,
+    beta_schedule,
+    rescale_zero_terminal_snr,
+)
 
 # diffusers' prediction_type -> model_type of model_wrapper
 PREDICTIONS = {"epsilon": "noise", "v_prediction": "v", "sample": "x_start"}
 # diffusers' beta_schedule -> ours
-BETAS = {"linear": "linear", "scaled_linear": "scaled_linear", "squaredcos_cap_v2": "cosine"}
+BETAS = {
+    "linear": "linear",
+    "scaled_linear": "scaled_linear",
+    "squaredcos_cap_v2": "cosine",
+}
 
 
 def _config(scheduler_config) -> dict:
-    config = getattr(scheduler_config, "config", scheduler_config)  # a scheduler, or its config
+    config = getattr(
+        scheduler_config, "config", scheduler_config
+    )  # a scheduler, or its config
     return dict(config)
 
 
@@ -43,11 +54,15 @@ def schedule_from_diffusers(scheduler_config) -> NoiseScheduleVP:
     else:
         name = cfg.get("beta_schedule", "linear")
         if name not in BETAS:
-            raise ValueError(f"beta_schedule must be one of {tuple(BETAS)}, got {name!r}")
+            raise ValueError(
+                f"beta_schedule must be one of {tuple(BETAS)}, got {name!r}"
+            )
         if name == "squaredcos_cap_v2":
             betas = beta_schedule("cosine", N)
         else:
-            betas = beta_schedule(BETAS[name], N, cfg.get("beta_start", 1e-4), cfg.get("beta_end", 0.02))
+            betas = beta_schedule(
+                BETAS[name], N, cfg.get("beta_start", 1e-4), cfg.get("beta_end", 0.02)
+            )
     if cfg.get("rescale_betas_zero_snr", False):
         # the last step has alpha = 0 exactly: make it tiny but positive (diffusers' samplers use
         # 2^-24); the lambda clip of NoiseScheduleVP drops it anyway
@@ -55,6 +70,8 @@ def schedule_from_diffusers(scheduler_config) -> NoiseScheduleVP:
         alphas_cumprod[-1] = min(2.0**-24, float(alphas_cumprod[-2]) / 2)
         return NoiseScheduleVP("discrete", alphas_cumprod=alphas_cumprod)
     return NoiseScheduleVP("discrete", betas=betas)
+
+
 # --8<-- [end:schedule_from_diffusers]
 
 
@@ -75,17 +92,24 @@ def from_diffusers(unet, scheduler_config):
     cfg = _config(scheduler_config)
     prediction = cfg.get("prediction_type", "epsilon")
     if prediction not in PREDICTIONS:
-        raise ValueError(f"prediction_type must be one of {tuple(PREDICTIONS)}, got {prediction!r}")
+        raise ValueError(
+            f"prediction_type must be one of {tuple(PREDICTIONS)}, got {prediction!r}"
+        )
     channels = unet.config.in_channels
     ns = schedule_from_diffusers(cfg)
     # model_wrapper passes t_input = 1000 (t - 1/N) for t_n = (n + 1)/N; the network wants n
     steps_per_unit = ns.total_N / 1000.0
 
     def model_fn(x: torch.Tensor, t_input: torch.Tensor, **kwargs) -> torch.Tensor:
-        n = torch.as_tensor(t_input, device=x.device).expand(x.shape[0]) * steps_per_unit
+        n = (
+            torch.as_tensor(t_input, device=x.device).expand(x.shape[0])
+            * steps_per_unit
+        )
         out = unet(x, n, **kwargs).sample  # (B, C or 2C, H, W)
         return out[:, :channels]
 
     model_fn.model_type = PREDICTIONS[prediction]
     return model_fn, ns
+
+
 # --8<-- [end:from_diffusers]

@@ -25,7 +25,9 @@ from torch import nn
 from ._deprecated import moved_names
 from .pretrained import load
 
-__getattr__ = moved_names(__name__, {"DigitsFeatures": "difflearn.models.digits_features"})
+__getattr__ = moved_names(
+    __name__, {"DigitsFeatures": "difflearn.models.digits_features"}
+)
 
 
 def _extractor(model):
@@ -42,11 +44,16 @@ def _fit(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
 
 
 @torch.no_grad()
-def features(images: torch.Tensor, model: nn.Module | None = None, batch_size: int = 1024) -> torch.Tensor:
+def features(
+    images: torch.Tensor, model: nn.Module | None = None, batch_size: int = 1024
+) -> torch.Tensor:
     """Features of `images` (clamped to [-1, 1]) under `model` (default: the shipped `digits-features`)."""
     model = _extractor(model)
     p = next(model.parameters())
-    out = [model.features(_fit(x, model).to(p.device, p.dtype).clamp(-1, 1)) for x in images.split(batch_size)]
+    out = [
+        model.features(_fit(x, model).to(p.device, p.dtype).clamp(-1, 1))
+        for x in images.split(batch_size)
+    ]
     return torch.cat(out).to(torch.float64)
 
 
@@ -72,33 +79,58 @@ def frechet_distance(mu1, cov1, mu2, cov2) -> float:
     the eigenvalues of the symmetric matrix $\Sigma_1^{1/2}\Sigma_2\Sigma_1^{1/2}$, which has
     the same spectrum as $\Sigma_1\Sigma_2$ and no complex round-off.
     """
-    mu1, mu2, cov1, cov2 = (torch.as_tensor(a, dtype=torch.float64) for a in (mu1, mu2, cov1, cov2))
+    mu1, mu2, cov1, cov2 = (
+        torch.as_tensor(a, dtype=torch.float64) for a in (mu1, mu2, cov1, cov2)
+    )
     s1 = _sqrtm_psd(cov1)
     middle = s1 @ cov2 @ s1
     tr_sqrt = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum()
-    return float(((mu1 - mu2) ** 2).sum() + torch.trace(cov1) + torch.trace(cov2) - 2 * tr_sqrt)
+    return float(
+        ((mu1 - mu2) ** 2).sum() + torch.trace(cov1) + torch.trace(cov2) - 2 * tr_sqrt
+    )
+
+
 # --8<-- [end:frechet_distance]
 
 
 # --8<-- [start:digits_fid]
-def digits_fid(images_a: torch.Tensor, images_b: torch.Tensor, model: nn.Module | None = None) -> float:
+def digits_fid(
+    images_a: torch.Tensor, images_b: torch.Tensor, model: nn.Module | None = None
+) -> float:
     """The Fréchet distance between Gaussian fits of the features of two image sets."""
     model = _extractor(model)
-    return frechet_distance(*gaussian_fit(features(images_a, model)), *gaussian_fit(features(images_b, model)))
+    return frechet_distance(
+        *gaussian_fit(features(images_a, model)),
+        *gaussian_fit(features(images_b, model)),
+    )
+
+
 # --8<-- [end:digits_fid]
 
 
 @torch.no_grad()
-def classifier_accuracy(images: torch.Tensor, labels: torch.Tensor, model: nn.Module | None = None) -> float:
+def classifier_accuracy(
+    images: torch.Tensor, labels: torch.Tensor, model: nn.Module | None = None
+) -> float:
     """Fraction of `images` that `model` (default: `digits-features`) assigns to `labels`.
 
     Images of another size than the model's (16x16 samples for the 8x8 classifier, say) are resized first.
     """
     model = _extractor(model)
     p = next(model.parameters())
-    logits = torch.cat([model(_fit(x, model).to(p.device, p.dtype).clamp(-1, 1)) for x in images.split(1024)])
+    logits = torch.cat(
+        [
+            model(_fit(x, model).to(p.device, p.dtype).clamp(-1, 1))
+            for x in images.split(1024)
+        ]
+    )
     return float((logits.argmax(-1).cpu() == labels.cpu()).double().mean())
 
 
-__all__ = ["classifier_accuracy", "digits_fid", "features", "frechet_distance",
-           "gaussian_fit"]
+__all__ = [
+    "classifier_accuracy",
+    "digits_fid",
+    "features",
+    "frechet_distance",
+    "gaussian_fit",
+]

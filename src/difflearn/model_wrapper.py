@@ -27,18 +27,32 @@ def model_input_time(noise_schedule, t_continuous: torch.Tensor) -> torch.Tensor
     if noise_schedule.schedule == "discrete":
         return (t_continuous - 1.0 / noise_schedule.total_N) * 1000.0
     return t_continuous
+
+
 # --8<-- [end:model_input_time]
 
 
 def _per_sample(v, x: torch.Tensor):
     """Shape a per-sample coefficient (B,) as (B, 1, ..., 1); floats pass through."""
-    return v.reshape((-1,) + (1,) * (x.dim() - 1)) if torch.is_tensor(v) and v.dim() > 0 else v
+    return (
+        v.reshape((-1,) + (1,) * (x.dim() - 1))
+        if torch.is_tensor(v) and v.dim() > 0
+        else v
+    )
 
 
-def model_wrapper(model: Callable, noise_schedule, model_type: str = "noise", model_kwargs: dict | None = None,
-                  guidance_type: str = "uncond", condition: torch.Tensor | None = None,
-                  unconditional_condition: torch.Tensor | None = None,
-                  guidance_scale: float = 1.0, classifier_fn=None, classifier_kwargs: dict | None = None):
+def model_wrapper(
+    model: Callable,
+    noise_schedule,
+    model_type: str = "noise",
+    model_kwargs: dict | None = None,
+    guidance_type: str = "uncond",
+    condition: torch.Tensor | None = None,
+    unconditional_condition: torch.Tensor | None = None,
+    guidance_scale: float = 1.0,
+    classifier_fn=None,
+    classifier_kwargs: dict | None = None,
+):
     r"""Wrap `model` into `model_fn(x, t_continuous) -> noise` for `DPM_Solver`.
 
     Args:
@@ -71,11 +85,17 @@ def model_wrapper(model: Callable, noise_schedule, model_type: str = "noise", mo
     if model_type not in MODEL_TYPES:
         raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {model_type!r}")
     if guidance_type not in GUIDANCE_TYPES:
-        raise ValueError(f"guidance_type must be one of {GUIDANCE_TYPES}, got {guidance_type!r}")
+        raise ValueError(
+            f"guidance_type must be one of {GUIDANCE_TYPES}, got {guidance_type!r}"
+        )
     if guidance_type == "classifier" and classifier_fn is None:
-        raise ValueError("classifier_fn must be a callable for guidance_type='classifier', got None")
+        raise ValueError(
+            "classifier_fn must be a callable for guidance_type='classifier', got None"
+        )
     if guidance_type != "uncond" and condition is None:
-        raise ValueError(f"condition must be given for guidance_type={guidance_type!r}, got None")
+        raise ValueError(
+            f"condition must be given for guidance_type={guidance_type!r}, got None"
+        )
     model_kwargs = model_kwargs or {}
     classifier_kwargs = classifier_kwargs or {}
     ns = noise_schedule
@@ -83,7 +103,11 @@ def model_wrapper(model: Callable, noise_schedule, model_type: str = "noise", mo
     # --8<-- [start:noise_pred]
     def noise_pred(x, t_continuous, alpha_t, sigma_t, cond=None):
         t_input = model_input_time(ns, t_continuous)
-        out = model(x, t_input, **model_kwargs) if cond is None else model(x, t_input, cond, **model_kwargs)
+        out = (
+            model(x, t_input, **model_kwargs)
+            if cond is None
+            else model(x, t_input, cond, **model_kwargs)
+        )
         if model_type == "noise":
             return out
         alpha_t, sigma_t = _per_sample(alpha_t, x), _per_sample(sigma_t, x)
@@ -92,6 +116,7 @@ def model_wrapper(model: Callable, noise_schedule, model_type: str = "noise", mo
         if model_type == "v":
             return alpha_t * out + sigma_t * x
         return -sigma_t * out  # score
+
     # --8<-- [end:noise_pred]
 
     # --8<-- [start:guidance]
@@ -99,10 +124,16 @@ def model_wrapper(model: Callable, noise_schedule, model_type: str = "noise", mo
         if guidance_type == "uncond":
             return noise_pred(x, t_continuous, alpha_t, sigma_t)
         if guidance_type == "classifier":
-            with torch.enable_grad():  # grad_x log p_t(y | x_t), even inside torch.no_grad()
+            with (
+                torch.enable_grad()
+            ):  # grad_x log p_t(y | x_t), even inside torch.no_grad()
                 x_in = x.detach().requires_grad_(True)
-                log_prob = classifier_fn(x_in, model_input_time(ns, t_continuous), condition,
-                                         **classifier_kwargs)
+                log_prob = classifier_fn(
+                    x_in,
+                    model_input_time(ns, t_continuous),
+                    condition,
+                    **classifier_kwargs,
+                )
                 cond_grad = torch.autograd.grad(log_prob.sum(), x_in)[0]
             eps = noise_pred(x, t_continuous, alpha_t, sigma_t)
             return eps - guidance_scale * _per_sample(sigma_t, x) * cond_grad
@@ -110,18 +141,30 @@ def model_wrapper(model: Callable, noise_schedule, model_type: str = "noise", mo
             return noise_pred(x, t_continuous, alpha_t, sigma_t, cond=condition)
         # classifier-free: one batch of 2B, unconditional half first
         x_in, t_in = torch.cat([x, x]), torch.cat([t_continuous, t_continuous])
-        a_in = torch.cat([alpha_t, alpha_t]) if torch.is_tensor(alpha_t) and alpha_t.dim() else alpha_t
-        s_in = torch.cat([sigma_t, sigma_t]) if torch.is_tensor(sigma_t) and sigma_t.dim() else sigma_t
+        a_in = (
+            torch.cat([alpha_t, alpha_t])
+            if torch.is_tensor(alpha_t) and alpha_t.dim()
+            else alpha_t
+        )
+        s_in = (
+            torch.cat([sigma_t, sigma_t])
+            if torch.is_tensor(sigma_t) and sigma_t.dim()
+            else sigma_t
+        )
         c_in = torch.cat([unconditional_condition, condition])
         eps_uncond, eps_cond = noise_pred(x_in, t_in, a_in, s_in, cond=c_in).chunk(2)
         return eps_uncond + guidance_scale * (eps_cond - eps_uncond)
+
     # --8<-- [end:guidance]
 
     needs_marginals = model_type != "noise" or guidance_type == "classifier"
 
     def model_fn(x, t_continuous):
         if needs_marginals:
-            alpha_t, sigma_t = ns.marginal_alpha(t_continuous), ns.marginal_std(t_continuous)
+            alpha_t, sigma_t = (
+                ns.marginal_alpha(t_continuous),
+                ns.marginal_std(t_continuous),
+            )
         else:
             alpha_t = sigma_t = None
         return with_marginals(x, t_continuous, alpha_t, sigma_t)

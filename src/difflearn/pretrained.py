@@ -37,7 +37,11 @@ WEIGHTS = Path(__file__).parent / "weights"
 
 def list_models() -> list[str]:
     """Names of the shipped models (those with both weights and a config)."""
-    return sorted(p.stem for p in WEIGHTS.glob("*.safetensors") if p.with_suffix(".json").is_file())
+    return sorted(
+        p.stem
+        for p in WEIGHTS.glob("*.safetensors")
+        if p.with_suffix(".json").is_file()
+    )
 
 
 # --8<-- [start:schedule_from_config]
@@ -45,23 +49,35 @@ def schedule_from_config(cfg: dict) -> NoiseScheduleVP:
     """The `NoiseScheduleVP` of a config's `"schedule"` entry, e.g.
     `{"schedule": "discrete", "beta_schedule": "linear", "num_timesteps": 1000}`."""
     if cfg["schedule"] == "discrete":
-        return NoiseScheduleVP("discrete", betas=beta_schedule(cfg["beta_schedule"], cfg["num_timesteps"]))
+        return NoiseScheduleVP(
+            "discrete", betas=beta_schedule(cfg["beta_schedule"], cfg["num_timesteps"])
+        )
     return NoiseScheduleVP(cfg["schedule"])
+
+
 # --8<-- [end:schedule_from_config]
 
 
 def build_model(cfg: dict) -> torch.nn.Module:
     """An untrained model of the class and constructor arguments of a config (tuples restored)."""
-    classes = {"UNetModel": UNetModel, "EncoderUNetModel": EncoderUNetModel, "DigitsFeatures": DigitsFeatures,
-               "ToyMLP": ToyMLP}
+    classes = {
+        "UNetModel": UNetModel,
+        "EncoderUNetModel": EncoderUNetModel,
+        "DigitsFeatures": DigitsFeatures,
+        "ToyMLP": ToyMLP,
+    }
     if cfg["class"] not in classes:
         raise ValueError(f"class must be one of {tuple(classes)}, got {cfg['class']!r}")
-    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg["kwargs"].items()}
+    kwargs = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in cfg["kwargs"].items()
+    }
     return classes[cfg["class"]](**kwargs)
 
 
 # --8<-- [start:load]
-def load(name: str, device="cpu") -> tuple[torch.nn.Module, NoiseScheduleVP | None, dict]:
+def load(
+    name: str, device="cpu"
+) -> tuple[torch.nn.Module, NoiseScheduleVP | None, dict]:
     """`(model, noise_schedule, card)` of a shipped model, in eval mode on `device`.
 
     `card` is the model's JSON config (constructor arguments, schedule, training
@@ -76,6 +92,8 @@ def load(name: str, device="cpu") -> tuple[torch.nn.Module, NoiseScheduleVP | No
     model.load_state_dict(load_file(str(WEIGHTS / f"{name}.safetensors")))
     ns = schedule_from_config(card["schedule"]) if card.get("schedule") else None
     return model.to(device).eval().requires_grad_(False), ns, card
+
+
 # --8<-- [end:load]
 
 
@@ -90,11 +108,20 @@ def classifier_log_prob(classifier: torch.nn.Module, temperature: float = 1.0):
         raise ValueError(f"temperature must be > 0, got {temperature!r}")
 
     def classifier_fn(x, t_input, y):
-        logits = classifier(x, t_input) / temperature                  # (B, classes)
+        logits = classifier(x, t_input) / temperature  # (B, classes)
         return F.log_softmax(logits.float(), dim=-1).gather(1, y[:, None])[:, 0]
 
     return classifier_fn
+
+
 # --8<-- [end:classifier_log_prob]
 
 
-__all__ = ["WEIGHTS", "build_model", "classifier_log_prob", "list_models", "load", "schedule_from_config"]
+__all__ = [
+    "WEIGHTS",
+    "build_model",
+    "classifier_log_prob",
+    "list_models",
+    "load",
+    "schedule_from_config",
+]

@@ -11,5 +11,15 @@ from .digits import NUM_CLASSES, SIZES, load_digits, split
 from .mixture import MIXTURES_2D, GaussianMixture, mixture_2d
 from .toy2d import checkerboard, moons, swiss_roll
 
-__all__ = ["MIXTURES_2D", "NUM_CLASSES", "SIZES", "GaussianMixture", "checkerboard", "load_digits",
-           "mixture_2d", "moons", "split", "swiss_roll"]
+__all__ = [
+    "MIXTURES_2D",
+    "NUM_CLASSES",
+    "SIZES",
+    "GaussianMixture",
+    "checkerboard",
+    "load_digits",
+    "mixture_2d",
+    "moons",
+    "split",
+    "swiss_roll",
+]

@@ -35,7 +35,9 @@ SIZES = (8, 16, 32)
 
 
 # --8<-- [start:load_digits]
-def load_digits(size: int = 8, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+def load_digits(
+    size: int = 8, dtype: torch.dtype = torch.float32
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""The 1,797 digits as images in $[-1, 1]$ and their labels.
 
     Args:
@@ -50,16 +52,22 @@ def load_digits(size: int = 8, dtype: torch.dtype = torch.float32) -> tuple[torc
     from sklearn.datasets import load_digits as sklearn_digits
 
     bunch = sklearn_digits()
-    x0 = torch.as_tensor(bunch.images, dtype=torch.float64)[:, None]  # (1797, 1, 8, 8), values 0..16
-    x0 = x0 / 8.0 - 1.0                                                # [0, 16] -> [-1, 1]
+    x0 = torch.as_tensor(bunch.images, dtype=torch.float64)[
+        :, None
+    ]  # (1797, 1, 8, 8), values 0..16
+    x0 = x0 / 8.0 - 1.0  # [0, 16] -> [-1, 1]
     if size != 8:
         x0 = F.interpolate(x0, size=(size, size), mode="bilinear", align_corners=False)
     labels = torch.as_tensor(bunch.target, dtype=torch.int64)
     return x0.to(dtype), labels
+
+
 # --8<-- [end:load_digits]
 
 
-def split(n: int, fraction: float = 0.5, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def split(
+    n: int, fraction: float = 0.5, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A seeded random split of `range(n)` into two disjoint index sets (first one `fraction` of n)."""
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must lie in (0, 1), got {fraction!r}")

@@ -48,14 +48,24 @@ class GaussianMixture:
         self.dtype = dtype
         self.means = torch.as_tensor(means, dtype=dtype)
         if self.means.ndim != 2:
-            raise ValueError(f"means must have shape (K, D), got {tuple(self.means.shape)}")
+            raise ValueError(
+                f"means must have shape (K, D), got {tuple(self.means.shape)}"
+            )
         K, self.dim = self.means.shape
         self.stds = torch.as_tensor(stds, dtype=dtype).expand(K).clone()
         if self.stds.shape != (K,) or bool((self.stds < 0).any()):
-            raise ValueError(f"stds must be a float or K={K} non-negative values, got {stds!r}")
-        w = torch.ones(K, dtype=dtype) if weights is None else torch.as_tensor(weights, dtype=dtype)
+            raise ValueError(
+                f"stds must be a float or K={K} non-negative values, got {stds!r}"
+            )
+        w = (
+            torch.ones(K, dtype=dtype)
+            if weights is None
+            else torch.as_tensor(weights, dtype=dtype)
+        )
         if w.shape != (K,) or bool((w <= 0).any()):
-            raise ValueError(f"weights must be None or K={K} positive values, got {weights!r}")
+            raise ValueError(
+                f"weights must be None or K={K} positive values, got {weights!r}"
+            )
         self.weights = w / w.sum()
 
     def __repr__(self) -> str:
@@ -71,23 +81,31 @@ class GaussianMixture:
     # --8<-- [start:component_log_probs]
     def _component_log_probs(self, x, alpha, sigma):
         r"""$\log w_k + \log\mathcal N(x; \alpha\mu_k, v_k I)$ (B, K) and the variances $v_k$ (B, K)."""
-        var = (alpha * self.stds) ** 2 + sigma**2                        # (B, K)
-        diff = x[:, None, :] - alpha[:, :, None] * self.means[None]      # (B, K, D)
-        sq = (diff**2).sum(-1)                                           # (B, K)
+        var = (alpha * self.stds) ** 2 + sigma**2  # (B, K)
+        diff = x[:, None, :] - alpha[:, :, None] * self.means[None]  # (B, K, D)
+        sq = (diff**2).sum(-1)  # (B, K)
         log_n = -0.5 * sq / var - 0.5 * self.dim * torch.log(2 * math.pi * var)
         return torch.log(self.weights) + log_n, var, diff
+
     # --8<-- [end:component_log_probs]
 
     def _prepare(self, x, t, ns):
         x = torch.as_tensor(x)
         x64 = x.to(self.dtype).reshape(x.shape[0], -1)
         if x64.shape[1] != self.dim:
-            raise ValueError(f"x must have {self.dim} features per sample, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have {self.dim} features per sample, got shape {tuple(x.shape)}"
+            )
         if ns is None:  # t = 0: the data distribution itself
-            alpha, sigma = torch.ones(1, dtype=self.dtype), torch.zeros(1, dtype=self.dtype)
+            alpha, sigma = (
+                torch.ones(1, dtype=self.dtype),
+                torch.zeros(1, dtype=self.dtype),
+            )
         else:
-            alpha, sigma = alpha_sigma(ns, torch.as_tensor(t).detach().cpu(), self.dtype)
-        alpha = alpha.to(x64.device).expand(x64.shape[0])[:, None]      # (B, 1)
+            alpha, sigma = alpha_sigma(
+                ns, torch.as_tensor(t).detach().cpu(), self.dtype
+            )
+        alpha = alpha.to(x64.device).expand(x64.shape[0])[:, None]  # (B, 1)
         sigma = sigma.to(x64.device).expand(x64.shape[0])[:, None]
         return x, x64, alpha, sigma
 
@@ -100,8 +118,12 @@ class GaussianMixture:
         r"""The exact distribution of $x_t$ (a scalar `t`): means $\alpha_t\mu_k$, stds $\sqrt{v_k(t)}$."""
         alpha, sigma = alpha_sigma(ns, t, self.dtype)
         alpha, sigma = float(alpha[0]), float(sigma[0])
-        return GaussianMixture(alpha * self.means, torch.sqrt((alpha * self.stds) ** 2 + sigma**2),
-                               self.weights, self.dtype)
+        return GaussianMixture(
+            alpha * self.means,
+            torch.sqrt((alpha * self.stds) ** 2 + sigma**2),
+            self.weights,
+            self.dtype,
+        )
 
     def class_posterior(self, x, t, ns):
         r"""$p(k \mid x_t)$ (B, K): the responsibilities of the components at time $t$."""
@@ -114,10 +136,13 @@ class GaussianMixture:
         logp, var, diff = self._component_log_probs(x64, alpha, sigma)
         if y is not None:  # condition on the label y (label -1: unconditional)
             y = torch.as_tensor(y, device=x64.device).expand(x64.shape[0])
-            keep = (torch.arange(logp.shape[1], device=x64.device) == y[:, None]) | (y[:, None] < 0)
+            keep = (torch.arange(logp.shape[1], device=x64.device) == y[:, None]) | (
+                y[:, None] < 0
+            )
             logp = logp.masked_fill(~keep, -math.inf)
-        resp = torch.softmax(logp, dim=1)                                 # (B, K)
-        return -(resp[:, :, None] * diff / var[:, :, None]).sum(1)        # (B, D)
+        resp = torch.softmax(logp, dim=1)  # (B, K)
+        return -(resp[:, :, None] * diff / var[:, :, None]).sum(1)  # (B, D)
+
     # --8<-- [end:score]
 
     def score(self, x, t, ns, y=None):
@@ -134,13 +159,18 @@ class GaussianMixture:
     def x0(self, x, t, ns, y=None):
         r"""Tweedie: $\mathbb E[x_0 \mid x_t] = (x_t + \sigma_t^2 \nabla \log p_t(x_t)) / \alpha_t$."""
         x, x64, a, s = self._prepare(x, t, ns)
-        return ((x64 + s**2 * self._score(x64, a, s, y)) / a).reshape(x.shape).to(x.dtype)
+        return (
+            ((x64 + s**2 * self._score(x64, a, s, y)) / a).reshape(x.shape).to(x.dtype)
+        )
+
     # --8<-- [end:eps_x0]
 
     @staticmethod
     def _to_continuous(t, ns, time_input):
         if time_input not in TIME_INPUTS:
-            raise ValueError(f"time_input must be one of {TIME_INPUTS}, got {time_input!r}")
+            raise ValueError(
+                f"time_input must be one of {TIME_INPUTS}, got {time_input!r}"
+            )
         t = torch.as_tensor(t)
         # model_wrapper feeds discrete-time models t_input = 1000 (t - 1/N)
         return t / 1000.0 + 1.0 / ns.total_N if time_input == "discrete" else t
@@ -156,7 +186,13 @@ class GaussianMixture:
         default_y = y
 
         def eps(x, t, y=None):
-            return self.eps(x, self._to_continuous(t, ns, time_input), ns, default_y if y is None else y)
+            return self.eps(
+                x,
+                self._to_continuous(t, ns, time_input),
+                ns,
+                default_y if y is None else y,
+            )
+
         return eps
 
     def classifier_fn(self, ns, time_input: str = "continuous"):
@@ -165,12 +201,15 @@ class GaussianMixture:
         def log_p_y(x, t, y):
             t = self._to_continuous(t, ns, time_input)
             xx = x.reshape(x.shape[0], -1).to(self.dtype)
-            alpha, sigma = alpha_sigma(ns, torch.as_tensor(t).detach().cpu(), self.dtype)
+            alpha, sigma = alpha_sigma(
+                ns, torch.as_tensor(t).detach().cpu(), self.dtype
+            )
             a = alpha.to(x.device).expand(x.shape[0])[:, None]
             s = sigma.to(x.device).expand(x.shape[0])[:, None]
             logp = torch.log_softmax(self._component_log_probs(xx, a, s)[0], dim=1)
             y = torch.as_tensor(y, device=x.device).expand(x.shape[0])
             return logp.gather(1, y[:, None].long())[:, 0].to(x.dtype)
+
         return log_p_y
 
     # --8<-- [start:pf_ode_solve]
@@ -187,13 +226,17 @@ class GaussianMixture:
         (a_T,), (s_T,) = (v.tolist() for v in alpha_sigma(ns, [t_T], self.dtype))
         (a_0,), (s_0,) = (v.tolist() for v in alpha_sigma(ns, [t_0], self.dtype))
         shape, B = x_T.shape, x_T.shape[0]
-        means, var0, logw = self.means.numpy(), (self.stds**2).numpy(), torch.log(self.weights).numpy()
+        means, var0, logw = (
+            self.means.numpy(),
+            (self.stds**2).numpy(),
+            torch.log(self.weights).numpy(),
+        )
 
         def rhs(log_sbar, y):  # d xbar / d log(sbar) = sbar * eps
             sbar = math.exp(log_sbar)
             xbar = y.reshape(B, self.dim)
-            var = var0 + sbar**2                                           # (K,)
-            diff = xbar[:, None, :] - means[None]                          # (B, K, D)
+            var = var0 + sbar**2  # (K,)
+            diff = xbar[:, None, :] - means[None]  # (B, K, D)
             logp = logw - 0.5 * (diff**2).sum(-1) / var - 0.5 * self.dim * np.log(var)
             resp = np.exp(logp - logp.max(1, keepdims=True))
             resp /= resp.sum(1, keepdims=True)
@@ -201,15 +244,20 @@ class GaussianMixture:
             return (sbar * eps).reshape(-1)
 
         y0 = (x_T.reshape(B, -1).to(self.dtype) / a_T).cpu().numpy().reshape(-1)
-        sol = solve_ivp(rhs, (math.log(s_T / a_T), math.log(s_0 / a_0)), y0, method="DOP853",
-                        rtol=rtol, atol=atol)
+        sol = solve_ivp(
+            rhs,
+            (math.log(s_T / a_T), math.log(s_0 / a_0)),
+            y0,
+            method="DOP853",
+            rtol=rtol,
+            atol=atol,
+        )
         if not sol.success:
             raise RuntimeError(f"pf_ode_solve failed: {sol.message}")
         x0bar = torch.as_tensor(sol.y[:, -1], dtype=self.dtype)
         return (a_0 * x0bar).reshape(shape)
+
     # --8<-- [end:pf_ode_solve]
-
-
 
 
 MIXTURES_2D = ("ring8", "grid9", "two", "spiral")
@@ -228,5 +276,7 @@ def mixture_2d(name: str) -> GaussianMixture:
         return GaussianMixture([[-1.0, -0.5], [1.5, 1.0]], [0.3, 0.6], [0.3, 0.7])
     if name == "spiral":
         th = torch.linspace(1.0, 4.0 * math.pi, 12, dtype=torch.float64)
-        return GaussianMixture(0.2 * th[:, None] * torch.stack([th.cos(), th.sin()], 1), 0.12)
+        return GaussianMixture(
+            0.2 * th[:, None] * torch.stack([th.cos(), th.sin()], 1), 0.12
+        )
     raise ValueError(f"name must be one of {MIXTURES_2D}, got {name!r}")

@@ -19,7 +19,12 @@ from .adm.blocks import Downsample, ResBlock, TimestepEmbedSequential, Upsample
 from .adm.checkpoint import infer_config, load_checkpoint, read_state_dict
 from .adm.classifier import POOLS, EncoderUNetModel
 from .adm.inference import optimize, set_fast_backends
-from .adm.learn_sigma import eps_only, learned_log_variance, posterior_log_variance_clipped, split_learned_sigma
+from .adm.learn_sigma import (
+    eps_only,
+    learned_log_variance,
+    posterior_log_variance_clipped,
+    split_learned_sigma,
+)
 from .adm.nn import GroupNorm32, normalization, timestep_embedding, zero_module
 from .adm.presets import (
     PRESETS,

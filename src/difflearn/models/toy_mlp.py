@@ -35,27 +35,45 @@ class ToyMLP(nn.Module):
         emb_dim: width of the sinusoidal time embedding.
     """
 
-    def __init__(self, dim: int = 2, hidden: int = 128, depth: int = 3, emb_dim: int = 64):
+    def __init__(
+        self, dim: int = 2, hidden: int = 128, depth: int = 3, emb_dim: int = 64
+    ):
         super().__init__()
-        for name, v in [("dim", dim), ("hidden", hidden), ("depth", depth), ("emb_dim", emb_dim)]:
+        for name, v in [
+            ("dim", dim),
+            ("hidden", hidden),
+            ("depth", depth),
+            ("emb_dim", emb_dim),
+        ]:
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {v!r}")
         self.config = dict(dim=dim, hidden=hidden, depth=depth, emb_dim=emb_dim)
         self.emb_dim = emb_dim
-        self.time_embed = nn.Sequential(nn.Linear(emb_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden))
+        self.time_embed = nn.Sequential(
+            nn.Linear(emb_dim, hidden), nn.SiLU(), nn.Linear(hidden, hidden)
+        )
         self.inp = nn.Linear(dim, hidden)
         self.blocks = nn.ModuleList(
-            nn.Sequential(nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
-                          nn.Linear(hidden, hidden))
+            nn.Sequential(
+                nn.LayerNorm(hidden),
+                nn.SiLU(),
+                nn.Linear(hidden, hidden),
+                nn.SiLU(),
+                nn.Linear(hidden, hidden),
+            )
             for _ in range(depth)
         )
-        self.out = nn.Sequential(nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, dim))
+        self.out = nn.Sequential(
+            nn.LayerNorm(hidden), nn.SiLU(), nn.Linear(hidden, dim)
+        )
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         t = torch.as_tensor(t, device=x.device).expand(x.shape[0])
         emb = self.time_embed(timestep_embedding(t, self.emb_dim).to(x.dtype))  # (B, H)
-        h = self.inp(x)                                                          # (B, H)
+        h = self.inp(x)  # (B, H)
         for block in self.blocks:
             h = h + block(h + emb)
-        return self.out(h)                                                       # (B, D)
+        return self.out(h)  # (B, D)
+
+
 # --8<-- [end:toy_mlp]

@@ -28,6 +28,26 @@ from .registry import METHODS, Method, default_t_end, sample
 from .sde import euler_maruyama, predictor_corrector
 from .unipc import unipc
 
-__all__ = ["DPMSolver", "DPM_Solver", "METHODS", "Method", "NonFiniteError", "ddim", "ddim_inversion", "ddpm",
-           "default_t_end", "dpm2_ancestral", "dpmpp_2s_ancestral", "dpmpp_2s_sde", "euler", "euler_maruyama",
-           "heun", "lms", "predictor_corrector", "sample", "sde_dpmpp_2m", "sde_dpmpp_3m", "unipc"]
+__all__ = [
+    "DPMSolver",
+    "DPM_Solver",
+    "METHODS",
+    "Method",
+    "NonFiniteError",
+    "ddim",
+    "ddim_inversion",
+    "ddpm",
+    "default_t_end",
+    "dpm2_ancestral",
+    "dpmpp_2s_ancestral",
+    "dpmpp_2s_sde",
+    "euler",
+    "euler_maruyama",
+    "heun",
+    "lms",
+    "predictor_corrector",
+    "sample",
+    "sde_dpmpp_2m",
+    "sde_dpmpp_3m",
+    "unipc",
+]

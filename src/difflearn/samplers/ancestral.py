@@ -29,7 +29,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Runner, at_sigmas, from_ve, make_grid, noise_source, sigma_levels, to_ve
+from .core import (
+    Runner,
+    at_sigmas,
+    from_ve,
+    make_grid,
+    noise_source,
+    sigma_levels,
+    to_ve,
+)
 
 
 # --8<-- [start:ancestral_split]
@@ -39,11 +47,26 @@ def ancestral_levels(sig: np.ndarray, eta: float):
     up = eta * s_next / s * np.sqrt(np.clip(s**2 - s_next**2, 0.0, None))
     down = np.sqrt(np.clip(s_next**2 - up**2, 0.0, None))
     return down, up
+
+
 # --8<-- [end:ancestral_split]
 
 
-def _ancestral_2s(model_fn, x, noise_schedule, timesteps, eta, s_noise, data_prediction, denoise_to_zero,
-                  generator, noise_sampler, callback, progress, desc):
+def _ancestral_2s(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    eta,
+    s_noise,
+    data_prediction,
+    denoise_to_zero,
+    generator,
+    noise_sampler,
+    callback,
+    progress,
+    desc,
+):
     for name, v, hi in (("eta", eta, 1.0), ("s_noise", s_noise, float("inf"))):
         if not 0 <= v <= hi:
             raise ValueError(f"{name} must be in [0, {hi}], got {v!r}")
@@ -51,62 +74,126 @@ def _ancestral_2s(model_fn, x, noise_schedule, timesteps, eta, s_noise, data_pre
     sig = sigma_levels(grid, denoise_to_zero)
     down, up = ancestral_levels(sig, eta)
     n = len(down)
-    mid = np.sqrt(sig[:-1] * down)                        # the midpoint in lambda of each step
-    at_mid = at_sigmas(noise_schedule, mid, x)            # its time and alpha (none for sigma~ = 0)
+    mid = np.sqrt(sig[:-1] * down)  # the midpoint in lambda of each step
+    at_mid = at_sigmas(
+        noise_schedule, mid, x
+    )  # its time and alpha (none for sigma~ = 0)
     a_mid = at_mid.alpha.tolist()
-    alpha, sig_l, down_l, mid_l = grid.alpha.tolist(), sig.tolist(), down.tolist(), mid.tolist()
+    alpha, sig_l, down_l, mid_l = (
+        grid.alpha.tolist(),
+        sig.tolist(),
+        down.tolist(),
+        mid.tolist(),
+    )
     add_std = (s_noise * up).tolist()
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, desc, steps=n)
-    x = to_ve(x, grid)                                    # x~ = x / alpha
+    x = to_ve(x, grid)  # x~ = x / alpha
     for i in run.range(n):
         # --8<-- [start:ancestral_step]
         s, s_down, s_mid = sig_l[i], down_l[i], mid_l[i]
         eps = run.eps(alpha[i] * x, i)
         run.callback(i, alpha[i] * x, eps)
-        if s_down == 0.0:                                 # last step to sigma~ = 0: x~ = D
+        if s_down == 0.0:  # last step to sigma~ = 0: x~ = D
             x = x - s * eps
-        elif data_prediction:                             # DPM-Solver++(2S), r1 = 1/2
-            d = x - s * eps                               # D at sigma~_i
+        elif data_prediction:  # DPM-Solver++(2S), r1 = 1/2
+            d = x - s * eps  # D at sigma~_i
             u = (s_mid / s) * x + (1 - s_mid / s) * d
             d_mid = u - s_mid * run.eps(a_mid[i] * u, i, at=at_mid)
             x = (s_down / s) * x + (1 - s_down / s) * d_mid
-        else:                                             # DPM-Solver-2, r1 = 1/2
+        else:  # DPM-Solver-2, r1 = 1/2
             u = x + (s_mid - s) * eps
             x = x + (s_down - s) * run.eps(a_mid[i] * u, i, at=at_mid)
         if add_std[i] > 0:
-            x = x + add_std[i] * noise()                  # back up to sigma~_(i+1)
+            x = x + add_std[i] * noise()  # back up to sigma~_(i+1)
         # --8<-- [end:ancestral_step]
     return run.done(from_ve(x, grid, denoise_to_zero))
 
 
-def dpm2_ancestral(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noise: float = 1.0,
-                   denoise_to_zero: bool = False, generator=None, noise_sampler=None, callback=None,
-                   progress: bool = False):
+def dpm2_ancestral(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    eta: float = 1.0,
+    s_noise: float = 1.0,
+    denoise_to_zero: bool = False,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     r"""DPM-Solver-2 steps to $\sigma_\downarrow$ plus ancestral noise (k-diffusion's "DPM2 a").
 
     N steps, 2N model calls (the step to $\tilde\sigma = 0$ of `denoise_to_zero` is one call).
     `eta` in [0, 1] scales the fresh noise, `s_noise` multiplies it. Other arguments as in
     `ddim`; `noise_sampler()` is called once per step that ends above $\tilde\sigma = 0$.
     """
-    return _ancestral_2s(model_fn, x, noise_schedule, timesteps, eta, s_noise, False, denoise_to_zero,
-                         generator, noise_sampler, callback, progress, "DPM2 a")
+    return _ancestral_2s(
+        model_fn,
+        x,
+        noise_schedule,
+        timesteps,
+        eta,
+        s_noise,
+        False,
+        denoise_to_zero,
+        generator,
+        noise_sampler,
+        callback,
+        progress,
+        "DPM2 a",
+    )
 
 
-def dpmpp_2s_ancestral(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noise: float = 1.0,
-                       denoise_to_zero: bool = False, generator=None, noise_sampler=None, callback=None,
-                       progress: bool = False):
+def dpmpp_2s_ancestral(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    eta: float = 1.0,
+    s_noise: float = 1.0,
+    denoise_to_zero: bool = False,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     r"""DPM-Solver++(2S) steps to $\sigma_\downarrow$ plus ancestral noise ("DPM++ 2S a").
 
     Arguments as in `dpm2_ancestral`.
     """
-    return _ancestral_2s(model_fn, x, noise_schedule, timesteps, eta, s_noise, True, denoise_to_zero,
-                         generator, noise_sampler, callback, progress, "DPM++ 2S a")
+    return _ancestral_2s(
+        model_fn,
+        x,
+        noise_schedule,
+        timesteps,
+        eta,
+        s_noise,
+        True,
+        denoise_to_zero,
+        generator,
+        noise_sampler,
+        callback,
+        progress,
+        "DPM++ 2S a",
+    )
 
 
-def dpmpp_2s_sde(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noise: float = 1.0, r: float = 0.5,
-              denoise_to_zero: bool = False, generator=None, noise_sampler=None, callback=None,
-              progress: bool = False):
+def dpmpp_2s_sde(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    eta: float = 1.0,
+    s_noise: float = 1.0,
+    r: float = 0.5,
+    denoise_to_zero: bool = False,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     r"""DPM-Solver++(2S) with both stages ancestral (k-diffusion's "DPM++ SDE").
 
     Per step, with $\lambda_s = \lambda_i + r h$ and $\sigma_s = e^{-\lambda_s}$: an ancestral
@@ -117,14 +204,20 @@ def dpmpp_2s_sde(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noi
     above $\tilde\sigma = 0$ (first for the intermediate level). Other arguments as in
     `dpm2_ancestral`.
     """
-    for name, v, lo, hi in (("eta", eta, 0.0, 1.0), ("s_noise", s_noise, 0.0, float("inf")), ("r", r, 1e-6, 1.0)):
+    for name, v, lo, hi in (
+        ("eta", eta, 0.0, 1.0),
+        ("s_noise", s_noise, 0.0, float("inf")),
+        ("r", r, 1e-6, 1.0),
+    ):
         if not lo <= v <= hi:
             raise ValueError(f"{name} must be in [{lo:g}, {hi:g}], got {v!r}")
     grid = make_grid(noise_schedule, timesteps, x)
     sig = sigma_levels(grid, denoise_to_zero)
     n = len(sig) - 1
-    last = sig[1:] == 0.0                                 # the step to sigma~ = 0: x~ = D
-    s_mid = np.where(last, 1.0, sig[:-1] ** (1 - r) * np.where(last, 1.0, sig[1:]) ** r)  # e^{-lambda_s}; 1: unused
+    last = sig[1:] == 0.0  # the step to sigma~ = 0: x~ = D
+    s_mid = np.where(
+        last, 1.0, sig[:-1] ** (1 - r) * np.where(last, 1.0, sig[1:]) ** r
+    )  # e^{-lambda_s}; 1: unused
     down1, up1 = ancestral_levels(np.stack([sig[:-1], s_mid]), eta)
     down2, up2 = ancestral_levels(sig, eta)
     at_mid = at_sigmas(noise_schedule, s_mid, x)
@@ -134,23 +227,28 @@ def dpmpp_2s_sde(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, s_noi
     k2 = (down2 / sig[:-1]).tolist()
     std1, std2 = (s_noise * up1[0]).tolist(), (s_noise * up2).tolist()
     fac = 1.0 / (2.0 * r)
-    alpha, sig_l, mid_l, last = grid.alpha.tolist(), sig.tolist(), s_mid.tolist(), last.tolist()
+    alpha, sig_l, mid_l, last = (
+        grid.alpha.tolist(),
+        sig.tolist(),
+        s_mid.tolist(),
+        last.tolist(),
+    )
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "DPM++ SDE", steps=n)
-    x = to_ve(x, grid)                                    # x~ = x / alpha
+    x = to_ve(x, grid)  # x~ = x / alpha
     for i in run.range(n):
         # --8<-- [start:dpmpp_sde_step]
         eps = run.eps(alpha[i] * x, i)
         run.callback(i, alpha[i] * x, eps)
-        d = x - sig_l[i] * eps                            # D at sigma~_i
+        d = x - sig_l[i] * eps  # D at sigma~_i
         if last[i]:
             x = d
             continue
-        u = k1[i] * x + (1 - k1[i]) * d                   # stage 1: ancestral step to sigma_s
+        u = k1[i] * x + (1 - k1[i]) * d  # stage 1: ancestral step to sigma_s
         if std1[i] > 0:
             u = u + std1[i] * noise()
         d_mid = u - mid_l[i] * run.eps(a_mid[i] * u, i, at=at_mid)
-        d_comb = (1 - fac) * d + fac * d_mid              # stage 2: sigma~_i -> sigma~_(i+1)
+        d_comb = (1 - fac) * d + fac * d_mid  # stage 2: sigma~_i -> sigma~_(i+1)
         x = k2[i] * x + (1 - k2[i]) * d_comb
         if std2[i] > 0:
             x = x + std2[i] * noise()

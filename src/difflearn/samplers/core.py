@@ -50,13 +50,19 @@ class Grid(Marginals):
 
 
 def _model_time_dtype(x: torch.Tensor) -> torch.dtype:
-    return torch.promote_types(x.dtype, torch.float32) if x.is_floating_point() else torch.float32
+    return (
+        torch.promote_types(x.dtype, torch.float32)
+        if x.is_floating_point()
+        else torch.float32
+    )
 
 
 def on_device(m: Marginals, x: torch.Tensor) -> Grid:
     """`m` with its times also on `x`'s device, in the dtype the model is called with."""
     t_model = torch.as_tensor(m.t).to(x.device, _model_time_dtype(x))
-    return Grid(**{f.name: getattr(m, f.name) for f in fields(Marginals)}, t_model=t_model)
+    return Grid(
+        **{f.name: getattr(m, f.name) for f in fields(Marginals)}, t_model=t_model
+    )
 
 
 def at_times(noise_schedule, t, x: torch.Tensor, lambdas=None) -> Grid:
@@ -64,11 +70,15 @@ def at_times(noise_schedule, t, x: torch.Tensor, lambdas=None) -> Grid:
     return on_device(noise_schedule.marginals(t, lambdas), x)
 
 
-def make_grid(noise_schedule, timesteps, x: torch.Tensor, increasing: bool = False) -> Grid:
+def make_grid(
+    noise_schedule, timesteps, x: torch.Tensor, increasing: bool = False
+) -> Grid:
     """Check `timesteps` (1-D, at least 2 entries, strictly monotone, inside [0, T]) and tabulate it."""
     ts = torch.as_tensor(timesteps)
     if ts.ndim != 1 or len(ts) < 2:
-        raise ValueError(f"timesteps must be a 1-D tensor of at least 2 times, got shape {tuple(ts.shape)}")
+        raise ValueError(
+            f"timesteps must be a 1-D tensor of at least 2 times, got shape {tuple(ts.shape)}"
+        )
     t64 = ts.detach().to("cpu", torch.float64)
     d = t64[1:] - t64[:-1]
     if not bool((d > 0).all() if increasing else (d < 0).all()):
@@ -76,6 +86,8 @@ def make_grid(noise_schedule, timesteps, x: torch.Tensor, increasing: bool = Fal
         raise ValueError(f"timesteps must be strictly {order}, got {t64.tolist()}")
     noise_schedule.check_t(t64, name="timesteps")
     return at_times(noise_schedule, t64, x)
+
+
 # --8<-- [end:grid]
 
 
@@ -91,7 +103,9 @@ def at_sigmas(noise_schedule, sigma_ve, x: torch.Tensor) -> Grid:
     A level of 0 has no time; it gets that of $\tilde\sigma = 1$ as a placeholder, which the
     samplers never use (their step to $\tilde\sigma = 0$ calls no model).
     """
-    levels = torch.as_tensor(np.where(np.asarray(sigma_ve) > 0, sigma_ve, 1.0), dtype=torch.float64)
+    levels = torch.as_tensor(
+        np.where(np.asarray(sigma_ve) > 0, sigma_ve, 1.0), dtype=torch.float64
+    )
     return at_times(noise_schedule, noise_schedule.sigma_to_t(levels), x)
 
 
@@ -103,6 +117,8 @@ def to_ve(x: torch.Tensor, grid: Grid) -> torch.Tensor:
 def from_ve(x: torch.Tensor, grid: Grid, denoise_to_zero: bool) -> torch.Tensor:
     r"""Back to VP scaling, $x = \alpha_{t_N}\tilde x$ (at $\tilde\sigma = 0$, $\tilde x$ is already $x_0$)."""
     return x if denoise_to_zero else grid.alpha[-1] * x
+
+
 # --8<-- [end:edm_coords]
 
 
@@ -115,7 +131,9 @@ def noise_source(x: torch.Tensor, generator=None, noise_sampler=None):
     """A callable returning fresh N(0, I) noise shaped like `x` (or `noise_sampler` itself)."""
     if noise_sampler is not None:
         return noise_sampler
-    return lambda: torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    return lambda: torch.randn(
+        x.shape, generator=generator, device=x.device, dtype=x.dtype
+    )
 
 
 def x0_from_eps(x, eps, grid: Grid, i: int):
@@ -134,19 +152,36 @@ class Runner:
     and `x0_pred` (the model's estimate of $x_0$ there).
     """
 
-    def __init__(self, model_fn, x, grid: Grid, callback=None, progress=False, desc="sampling",
-                 steps: int | None = None):
+    def __init__(
+        self,
+        model_fn,
+        x,
+        grid: Grid,
+        callback=None,
+        progress=False,
+        desc="sampling",
+        steps: int | None = None,
+    ):
         self.model_fn, self.grid, self.user_callback = model_fn, grid, callback
         self.with_marginals = getattr(model_fn, "with_marginals", None)
         self.progress, self.desc, self.batch = progress, desc, x.shape[0]
         self.steps = grid.steps if steps is None else steps
-        self.step = 0                              # the step the loop is in (0-based)
-        self.deferred = x.device.type != "cpu"     # on a GPU: check once at the end, no sync per step
+        self.step = 0  # the step the loop is in (0-based)
+        self.deferred = (
+            x.device.type != "cpu"
+        )  # on a GPU: check once at the end, no sync per step
         self.flags, self.where = [], []
         self.nfe = 0
 
-    def eps(self, x, i, at: Grid | None = None, step: int | None = None, stage: int | None = None,
-            where: str | None = None):
+    def eps(
+        self,
+        x,
+        i,
+        at: Grid | None = None,
+        step: int | None = None,
+        stage: int | None = None,
+        where: str | None = None,
+    ):
         """The noise prediction at `x` and point `i` of the grid (or of `at`), cast to `x.dtype`.
 
         `step` (default: the loop's current step) and `stage`, or a free-form `where`, say in
@@ -172,20 +207,34 @@ class Runner:
     def _fail(self, call):
         where, step, stage, t = call
         if where is None:
-            where = f"step {step + 1} of {self.steps}" + (f", stage {stage}" if stage else "") + f" (t={t:.6g})"
-        raise NonFiniteError(f"model output is NaN or inf at {where}; check the model, its dtype and "
-                             "the time range")
+            where = (
+                f"step {step + 1} of {self.steps}"
+                + (f", stage {stage}" if stage else "")
+                + f" (t={t:.6g})"
+            )
+        raise NonFiniteError(
+            f"model output is NaN or inf at {where}; check the model, its dtype and "
+            "the time range"
+        )
 
     def callback(self, i, x, eps):
         if self.user_callback is not None:
             a, s = self.grid.alpha[i], self.grid.sigma[i]
-            self.user_callback({"x_t": x, "t": self.grid.t_model[i], "i": i, "x0_pred": (x - s * eps) / a})
+            self.user_callback(
+                {
+                    "x_t": x,
+                    "t": self.grid.t_model[i],
+                    "i": i,
+                    "x0_pred": (x - s * eps) / a,
+                }
+            )
 
     def range(self, n: int):
         """`range(n)` for the step loop (with a tqdm bar when `progress`); tracks the current step."""
         it = range(n)
         if self.progress:
             from tqdm.auto import tqdm
+
             it = tqdm(it, desc=self.desc)
         for i in it:
             self.step = i
@@ -198,13 +247,22 @@ class Runner:
             if not bool(ok.all()):
                 self._fail(self.where[int((~ok).nonzero()[0])])
         return x
+
+
 # --8<-- [end:runner]
 
 
 # --8<-- [start:step_orders]
-def step_orders(order: int, steps: int, lower_order_final: bool, denoise_to_zero: bool) -> list[int]:
+def step_orders(
+    order: int, steps: int, lower_order_final: bool, denoise_to_zero: bool
+) -> list[int]:
     """The order of multistep step k = 1..N: warm up from 1; with `lower_order_final`, never more
     than the number of steps left (the final denoising step counts as one)."""
     left = [steps + 1 + int(denoise_to_zero) - k for k in range(1, steps + 1)]
-    return [min(order, k, left[k - 1]) if lower_order_final else min(order, k) for k in range(1, steps + 1)]
+    return [
+        min(order, k, left[k - 1]) if lower_order_final else min(order, k)
+        for k in range(1, steps + 1)
+    ]
+
+
 # --8<-- [end:step_orders]

@@ -31,11 +31,23 @@ def ddim_coefficients(alpha: np.ndarray, sigma: np.ndarray, eta: float = 0.0):
     c_x = a_t / a_s
     c_eps = np.sqrt(s_t**2 - s_eta**2) - a_t * s_s / a_s
     return c_x, c_eps, s_eta
+
+
 # --8<-- [end:ddim_coefficients]
 
 
-def ddim(model_fn, x, noise_schedule, timesteps, eta: float = 0.0, denoise_to_zero: bool = False,
-         generator=None, noise_sampler=None, callback=None, progress: bool = False):
+def ddim(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    eta: float = 0.0,
+    denoise_to_zero: bool = False,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     r"""DDIM sampling along `timesteps` (decreasing), N steps, N model evaluations.
 
     The arguments shared by every sampler of the zoo:
@@ -54,7 +66,9 @@ def ddim(model_fn, x, noise_schedule, timesteps, eta: float = 0.0, denoise_to_ze
     if not eta >= 0:
         raise ValueError(f"eta must be >= 0, got {eta!r}")
     grid = make_grid(noise_schedule, timesteps, x)
-    c_x, c_eps, s_eta = (v.tolist() for v in ddim_coefficients(grid.alpha, grid.sigma, eta))
+    c_x, c_eps, s_eta = (
+        v.tolist() for v in ddim_coefficients(grid.alpha, grid.sigma, eta)
+    )
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "DDIM")
     for i in run.range(grid.steps):
@@ -71,7 +85,9 @@ def ddim(model_fn, x, noise_schedule, timesteps, eta: float = 0.0, denoise_to_ze
 
 
 # --8<-- [start:ddim_inversion]
-def ddim_inversion(model_fn, x, noise_schedule, timesteps, callback=None, progress: bool = False):
+def ddim_inversion(
+    model_fn, x, noise_schedule, timesteps, callback=None, progress: bool = False
+):
     r"""Run deterministic DDIM *forwards*: from data-side $x$ at `timesteps[0]` up to `timesteps[-1]`.
 
     The $\eta = 0$ update is the same formula with the roles of $s$ and $t$ exchanged,
@@ -86,4 +102,6 @@ def ddim_inversion(model_fn, x, noise_schedule, timesteps, callback=None, progre
         run.callback(i, x, eps)
         x = c_x[i] * x + c_eps[i] * eps
     return run.done(x)
+
+
 # --8<-- [end:ddim_inversion]

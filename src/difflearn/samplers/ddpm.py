@@ -26,18 +26,30 @@ VARIANCES = ("small", "large")
 def ddpm_coefficients(alpha: np.ndarray, sigma: np.ndarray, variance: str = "small"):
     r"""Coefficients of $x_{i+1} = c_x x_i + c_\varepsilon\hat\varepsilon_i + \text{std}_i\, z$ (float64)."""
     a_s, a_t, s_s, s_t = alpha[:-1], alpha[1:], sigma[:-1], sigma[1:]
-    beta = 1.0 - (a_s / a_t) ** 2                       # beta_{s|t}
-    c_x0 = a_t * beta / s_s**2                          # weight of x0_pred in the posterior mean
-    c_xs = (a_s / a_t) * s_t**2 / s_s**2                # weight of x_s
-    c_x = c_xs + c_x0 / a_s                             # x0_pred = (x_s - sigma_s eps) / alpha_s
+    beta = 1.0 - (a_s / a_t) ** 2  # beta_{s|t}
+    c_x0 = a_t * beta / s_s**2  # weight of x0_pred in the posterior mean
+    c_xs = (a_s / a_t) * s_t**2 / s_s**2  # weight of x_s
+    c_x = c_xs + c_x0 / a_s  # x0_pred = (x_s - sigma_s eps) / alpha_s
     c_eps = -c_x0 * s_s / a_s
     var = s_t**2 / s_s**2 * beta if variance == "small" else beta
     return c_x, c_eps, np.sqrt(var)
+
+
 # --8<-- [end:ddpm_coefficients]
 
 
-def ddpm(model_fn, x, noise_schedule, timesteps, variance: str = "small", denoise_to_zero: bool = False,
-         generator=None, noise_sampler=None, callback=None, progress: bool = False):
+def ddpm(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    variance: str = "small",
+    denoise_to_zero: bool = False,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     """DDPM ancestral sampling along decreasing `timesteps` (N steps, N model evaluations).
 
     `variance` is `'small'` ($\\tilde\\beta$) or `'large'` ($\\beta$). With `denoise_to_zero`
@@ -46,7 +58,9 @@ def ddpm(model_fn, x, noise_schedule, timesteps, variance: str = "small", denois
     """
     check_choice("variance", variance, VARIANCES)
     grid = make_grid(noise_schedule, timesteps, x)
-    c_x, c_eps, std = (v.tolist() for v in ddpm_coefficients(grid.alpha, grid.sigma, variance))
+    c_x, c_eps, std = (
+        v.tolist() for v in ddpm_coefficients(grid.alpha, grid.sigma, variance)
+    )
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "DDPM")
     for i in run.range(grid.steps):

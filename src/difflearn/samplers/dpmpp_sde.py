@@ -25,7 +25,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Runner, check_choice, make_grid, noise_source, step_orders, x0_from_eps
+from .core import (
+    Runner,
+    check_choice,
+    make_grid,
+    noise_source,
+    step_orders,
+    x0_from_eps,
+)
 
 SDE_SOLVER_TYPES = ("midpoint", "heun")  # the form of the second-order term
 
@@ -38,28 +45,46 @@ def sde_dpmpp_coefficients(grid, orders, solver_type: str, eta: float = 1.0):
     c_x, c_m, std = [], [], []
     for k, p in enumerate(orders, start=1):
         h = lam[k] - lam[k - 1]
-        hh = (1.0 + eta) * h                              # h-hat: 2h for the full SDE
-        e = -np.expm1(-hh)                                # 1 - e^{-h-hat}
+        hh = (1.0 + eta) * h  # h-hat: 2h for the full SDE
+        e = -np.expm1(-hh)  # 1 - e^{-h-hat}
         phi2 = -e / hh + 1.0
         c_x.append(s[k] / s[k - 1] * np.exp(-eta * h))
         std.append(s[k] * np.sqrt(-np.expm1(-2.0 * eta * h)))
         w = [a[k] * e, 0.0, 0.0]
-        if p == 2:                                        # D1 = (m0 - m1) / r,  r = h_prev / h
+        if p == 2:  # D1 = (m0 - m1) / r,  r = h_prev / h
             r = (lam[k - 1] - lam[k - 2]) / h
             d1 = 0.5 * a[k] * e if solver_type == "midpoint" else a[k] * phi2
             w = [w[0] + d1 / r, -d1 / r, 0.0]
-        elif p == 3:                                      # phi2 D1 - phi3 D2, D1 and D2 from m0, m1, m2
+        elif p == 3:  # phi2 D1 - phi3 D2, D1 and D2 from m0, m1, m2
             r0, r1 = (lam[k - 1] - lam[k - 2]) / h, (lam[k - 2] - lam[k - 3]) / h
             A, B = phi2, (phi2 * r0 - (phi2 / hh - 0.5)) / (r0 + r1)
-            w = [w[0] + a[k] * (A + B) / r0, -a[k] * (A / r0 + B / r0 + B / r1), a[k] * B / r1]
+            w = [
+                w[0] + a[k] * (A + B) / r0,
+                -a[k] * (A / r0 + B / r0 + B / r1),
+                a[k] * B / r1,
+            ]
         c_m.append(w)
     return c_x, c_m, std
+
+
 # --8<-- [end:sde_dpmpp_coefficients]
 
 
-def sde_dpmpp_2m(model_fn, x, noise_schedule, timesteps, order: int = 2, solver_type: str | None = None,
-                 eta: float = 1.0, lower_order_final: bool = True, denoise_to_zero: bool = False, generator=None,
-                 noise_sampler=None, callback=None, progress: bool = False):
+def sde_dpmpp_2m(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    order: int = 2,
+    solver_type: str | None = None,
+    eta: float = 1.0,
+    lower_order_final: bool = True,
+    denoise_to_zero: bool = False,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     r"""SDE-DPM-Solver++ of order 1, 2 or 3 (multistep): N steps, N model calls.
 
     `solver_type` is the form of the second-order term, `"midpoint"` (the default for order
@@ -76,13 +101,15 @@ def sde_dpmpp_2m(model_fn, x, noise_schedule, timesteps, order: int = 2, solver_
     solver_type = solver_type or ("heun" if order == 3 else "midpoint")
     check_choice("solver_type", solver_type, SDE_SOLVER_TYPES)
     if order == 3 and solver_type != "heun":
-        raise ValueError(f"order 3 uses the 'heun' (Taylor) form for its warm-up step, got solver_type={solver_type!r}")
+        raise ValueError(
+            f"order 3 uses the 'heun' (Taylor) form for its warm-up step, got solver_type={solver_type!r}"
+        )
     grid = make_grid(noise_schedule, timesteps, x)
     orders = step_orders(order, grid.steps, lower_order_final, denoise_to_zero)
     c_x, c_m, std = sde_dpmpp_coefficients(grid, orders, solver_type, eta)
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "SDE-DPM-Solver++")
-    m_hist = []                                           # x0_pred now, one step ago, two steps ago
+    m_hist = []  # x0_pred now, one step ago, two steps ago
     for i in run.range(grid.steps):
         eps = run.eps(x, i)
         run.callback(i, x, eps)
@@ -98,10 +125,31 @@ def sde_dpmpp_2m(model_fn, x, noise_schedule, timesteps, order: int = 2, solver_
     return run.done(x)
 
 
-def sde_dpmpp_3m(model_fn, x, noise_schedule, timesteps, eta: float = 1.0, lower_order_final: bool = True,
-                 denoise_to_zero: bool = False, generator=None, noise_sampler=None, callback=None,
-                 progress: bool = False):
+def sde_dpmpp_3m(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    eta: float = 1.0,
+    lower_order_final: bool = True,
+    denoise_to_zero: bool = False,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     """SDE-DPM-Solver++(3M), k-diffusion's "DPM++ 3M SDE": `sde_dpmpp_2m(..., order=3)`."""
-    return sde_dpmpp_2m(model_fn, x, noise_schedule, timesteps, order=3, eta=eta,
-                        lower_order_final=lower_order_final, denoise_to_zero=denoise_to_zero, generator=generator,
-                        noise_sampler=noise_sampler, callback=callback, progress=progress)
+    return sde_dpmpp_2m(
+        model_fn,
+        x,
+        noise_schedule,
+        timesteps,
+        order=3,
+        eta=eta,
+        lower_order_final=lower_order_final,
+        denoise_to_zero=denoise_to_zero,
+        generator=generator,
+        noise_sampler=noise_sampler,
+        callback=callback,
+        progress=progress,
+    )

@@ -22,46 +22,84 @@ import math
 
 import numpy as np
 
-from .core import Runner, at_sigmas, at_times, from_ve, make_grid, noise_source, sigma_levels, to_ve
+from .core import (
+    Runner,
+    at_sigmas,
+    at_times,
+    from_ve,
+    make_grid,
+    noise_source,
+    sigma_levels,
+    to_ve,
+)
 
 
 # --8<-- [start:churn]
-def churn_levels(sigma_ve: np.ndarray, s_churn: float, s_tmin: float, s_tmax: float, n: int):
+def churn_levels(
+    sigma_ve: np.ndarray, s_churn: float, s_tmin: float, s_tmax: float, n: int
+):
     r"""$\hat\sigma_i = (1 + \gamma_i)\,\tilde\sigma_i$ for every step (Karras et al., 2022, Algorithm 2)."""
     gamma = min(s_churn / n, math.sqrt(2.0) - 1.0)
     s = sigma_ve[:-1]
     return np.where((s >= s_tmin) & (s <= s_tmax), s * (1.0 + gamma), s)
+
+
 # --8<-- [end:churn]
 
 
-def _edm(model_fn, x, noise_schedule, timesteps, heun, s_churn, s_tmin, s_tmax, s_noise,
-         denoise_to_zero, generator, noise_sampler, callback, progress):
+def _edm(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    heun,
+    s_churn,
+    s_tmin,
+    s_tmax,
+    s_noise,
+    denoise_to_zero,
+    generator,
+    noise_sampler,
+    callback,
+    progress,
+):
     for name, v in (("s_churn", s_churn), ("s_noise", s_noise)):
         if not v >= 0:
             raise ValueError(f"{name} must be >= 0, got {v!r}")
     grid = make_grid(noise_schedule, timesteps, x)
-    n = grid.steps + int(denoise_to_zero)                 # steps, counting the one to sigma~ = 0
-    sig = sigma_levels(grid, denoise_to_zero)             # (n + 1,) step ends
+    n = grid.steps + int(denoise_to_zero)  # steps, counting the one to sigma~ = 0
+    sig = sigma_levels(grid, denoise_to_zero)  # (n + 1,) step ends
     sig_hat = churn_levels(sig, s_churn, s_tmin, s_tmax, n)
     churned = sig_hat > sig[:-1]
-    raised = at_sigmas(noise_schedule, sig_hat, x)        # the times of the raised levels
-    cur = at_times(noise_schedule, np.where(churned, raised.t, grid.t[:n]), x)  # where step i starts
+    raised = at_sigmas(noise_schedule, sig_hat, x)  # the times of the raised levels
+    cur = at_times(
+        noise_schedule, np.where(churned, raised.t, grid.t[:n]), x
+    )  # where step i starts
     a_cur = cur.alpha.tolist()
     add_std = (s_noise * np.sqrt(np.clip(sig_hat**2 - sig[:-1] ** 2, 0, None))).tolist()
     dsig = (sig[1:] - sig_hat).tolist()
     alpha, sig_hat = grid.alpha.tolist(), sig_hat.tolist()
     noise = noise_source(x, generator, noise_sampler)
-    run = Runner(model_fn, x, grid, callback, progress, "Heun" if heun else "Euler", steps=n)
-    x = to_ve(x, grid)                                    # x~ = x / alpha
+    run = Runner(
+        model_fn, x, grid, callback, progress, "Heun" if heun else "Euler", steps=n
+    )
+    x = to_ve(x, grid)  # x~ = x / alpha
     for i in run.range(n):
         # --8<-- [start:edm_step]
         if add_std[i] > 0:
-            x = x + add_std[i] * noise()                  # churn: sigma~_i -> sigma^_i
-        d = run.eps(a_cur[i] * x, i, at=cur)              # dx~/dsigma~ = eps
+            x = x + add_std[i] * noise()  # churn: sigma~_i -> sigma^_i
+        d = run.eps(a_cur[i] * x, i, at=cur)  # dx~/dsigma~ = eps
         if callback is not None:
-            callback({"x_t": a_cur[i] * x, "t": cur.t_model[i], "i": i, "x0_pred": x - sig_hat[i] * d})
-        x_next = x + dsig[i] * d                          # Euler step
-        if heun and sig[i + 1] > 0:                       # trapezoidal correction
+            callback(
+                {
+                    "x_t": a_cur[i] * x,
+                    "t": cur.t_model[i],
+                    "i": i,
+                    "x0_pred": x - sig_hat[i] * d,
+                }
+            )
+        x_next = x + dsig[i] * d  # Euler step
+        if heun and sig[i + 1] > 0:  # trapezoidal correction
             d_next = run.eps(alpha[i + 1] * x_next, i + 1)
             x_next = x + dsig[i] * 0.5 * (d + d_next)
         x = x_next
@@ -73,26 +111,78 @@ def _edm(model_fn, x, noise_schedule, timesteps, heun, s_churn, s_tmin, s_tmax, 
     # --8<-- [end:edm_final]
 
 
-def euler(model_fn, x, noise_schedule, timesteps, s_churn: float = 0.0, s_tmin: float = 0.0,
-          s_tmax: float = float("inf"), s_noise: float = 1.0, denoise_to_zero: bool = False,
-          generator=None, noise_sampler=None, callback=None, progress: bool = False):
+def euler(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    s_churn: float = 0.0,
+    s_tmin: float = 0.0,
+    s_tmax: float = float("inf"),
+    s_noise: float = 1.0,
+    denoise_to_zero: bool = False,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     r"""Euler's method for $d\tilde x/d\tilde\sigma = \hat\varepsilon$ (EDM Algorithm 2 with first order).
 
     N steps, N model calls. Without churn this is DDIM. `denoise_to_zero` adds the final
     step to $\tilde\sigma = 0$ (k-diffusion's and diffusers' last sigma), which returns
     $\hat x_0$; churn applies to that step too, as in EDM's Algorithm 2. Other arguments as in `ddim`; `x` and the result are VP-scaled.
     """
-    return _edm(model_fn, x, noise_schedule, timesteps, False, s_churn, s_tmin, s_tmax, s_noise,
-                denoise_to_zero, generator, noise_sampler, callback, progress)
+    return _edm(
+        model_fn,
+        x,
+        noise_schedule,
+        timesteps,
+        False,
+        s_churn,
+        s_tmin,
+        s_tmax,
+        s_noise,
+        denoise_to_zero,
+        generator,
+        noise_sampler,
+        callback,
+        progress,
+    )
 
 
-def heun(model_fn, x, noise_schedule, timesteps, s_churn: float = 0.0, s_tmin: float = 0.0,
-         s_tmax: float = float("inf"), s_noise: float = 1.0, denoise_to_zero: bool = False,
-         generator=None, noise_sampler=None, callback=None, progress: bool = False):
+def heun(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    s_churn: float = 0.0,
+    s_tmin: float = 0.0,
+    s_tmax: float = float("inf"),
+    s_noise: float = 1.0,
+    denoise_to_zero: bool = False,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     r"""Heun's second-order method (Karras et al., 2022, Algorithms 1 and 2).
 
     N steps, 2N model calls; `denoise_to_zero` adds one Euler step to $\tilde\sigma = 0$
     (2N + 1 calls), as EDM does for its last step, where $\sigma_{i+1} = 0$.
     """
-    return _edm(model_fn, x, noise_schedule, timesteps, True, s_churn, s_tmin, s_tmax, s_noise,
-                denoise_to_zero, generator, noise_sampler, callback, progress)
+    return _edm(
+        model_fn,
+        x,
+        noise_schedule,
+        timesteps,
+        True,
+        s_churn,
+        s_tmin,
+        s_tmax,
+        s_noise,
+        denoise_to_zero,
+        generator,
+        noise_sampler,
+        callback,
+        progress,
+    )

@@ -33,21 +33,33 @@ def lms_coefficients(sig: np.ndarray, order: int) -> list[list[float]]:
     coeffs = []
     for i in range(len(sig) - 1):
         p = min(i + 1, order)
-        nodes = sig[i - p + 1:i + 1][::-1] - sig[i]          # u at sigma_i, sigma_(i-1), ...
+        nodes = sig[i - p + 1 : i + 1][::-1] - sig[i]  # u at sigma_i, sigma_(i-1), ...
         h = sig[i + 1] - sig[i]
         row = []
         for j in range(p):
             others = np.delete(nodes, j)
-            basis = (Polynomial.fromroots(others) if len(others) else Polynomial([1.0])) / np.prod(nodes[j] - others)
+            basis = (
+                Polynomial.fromroots(others) if len(others) else Polynomial([1.0])
+            ) / np.prod(nodes[j] - others)
             antiderivative = basis.integ()
             row.append(float(antiderivative(h) - antiderivative(0.0)))
         coeffs.append(row)
     return coeffs
+
+
 # --8<-- [end:lms_coefficients]
 
 
-def lms(model_fn, x, noise_schedule, timesteps, order: int = 4, denoise_to_zero: bool = False,
-        callback=None, progress: bool = False):
+def lms(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    order: int = 4,
+    denoise_to_zero: bool = False,
+    callback=None,
+    progress: bool = False,
+):
     r"""Linear multistep of order `order` (1-4) on $d\tilde x/d\tilde\sigma = \hat\varepsilon$.
 
     N steps, N model calls; order 1 is DDIM. With `denoise_to_zero` the last step goes to
@@ -60,13 +72,13 @@ def lms(model_fn, x, noise_schedule, timesteps, order: int = 4, denoise_to_zero:
     coeffs = lms_coefficients(sigma_levels(grid, denoise_to_zero), order)
     alpha = grid.alpha.tolist()
     run = Runner(model_fn, x, grid, callback, progress, "LMS", steps=len(coeffs))
-    x = to_ve(x, grid)                                    # x~ = x / alpha
-    slopes = []                                           # eps_i, eps_(i-1), ...
+    x = to_ve(x, grid)  # x~ = x / alpha
+    slopes = []  # eps_i, eps_(i-1), ...
     for i in run.range(len(coeffs)):
         # --8<-- [start:lms_step]
-        eps = run.eps(alpha[i] * x, i)                    # the slope d x~ / d sigma~
+        eps = run.eps(alpha[i] * x, i)  # the slope d x~ / d sigma~
         run.callback(i, alpha[i] * x, eps)
-        slopes = [eps] + slopes[:order - 1]
+        slopes = [eps] + slopes[: order - 1]
         x = x + sum(c * d for c, d in zip(coeffs[i], slopes))
         # --8<-- [end:lms_step]
     return run.done(from_ve(x, grid, denoise_to_zero))

@@ -26,9 +26,14 @@ SDES = ("vp", "ve")
 
 def beta_at(noise_schedule, t: np.ndarray) -> np.ndarray:
     r"""$\beta(t) = -2\,\frac{d}{dt}\log\alpha_t$, by automatic differentiation in float64."""
-    with torch.inference_mode(False), torch.enable_grad():  # also inside no_grad() / inference_mode()
+    with (
+        torch.inference_mode(False),
+        torch.enable_grad(),
+    ):  # also inside no_grad() / inference_mode()
         t = torch.as_tensor(t, dtype=torch.float64).clone().requires_grad_(True)
-        (grad,) = torch.autograd.grad(noise_schedule.marginal_log_mean_coeff(t).sum(), t)
+        (grad,) = torch.autograd.grad(
+            noise_schedule.marginal_log_mean_coeff(t).sum(), t
+        )
     return (-2.0 * grad).numpy()
 
 
@@ -49,11 +54,23 @@ def em_coefficients(grid, noise_schedule, sde: str):
     sv = grid.sigma_ve
     dvar = sv[:-1] ** 2 - sv[1:] ** 2
     return a[1:] / a[:-1], -a[1:] * dvar / sv[:-1], a[1:] * np.sqrt(dvar)
+
+
 # --8<-- [end:em_coefficients]
 
 
-def euler_maruyama(model_fn, x, noise_schedule, timesteps, sde: str = "vp", denoise_to_zero: bool = False,
-                   generator=None, noise_sampler=None, callback=None, progress: bool = False):
+def euler_maruyama(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    sde: str = "vp",
+    denoise_to_zero: bool = False,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     """Euler–Maruyama for the reverse VP SDE (`sde='vp'`) or in VE coordinates (`'ve'`).
 
     N steps, N model calls, noise at every step. It is only first order in the weak
@@ -75,9 +92,19 @@ def euler_maruyama(model_fn, x, noise_schedule, timesteps, sde: str = "vp", deno
     return run.done(x)
 
 
-def predictor_corrector(model_fn, x, noise_schedule, timesteps, snr: float = 0.16, n_corrector: int = 1,
-                        denoise_to_zero: bool = True, generator=None, noise_sampler=None,
-                        callback=None, progress: bool = False):
+def predictor_corrector(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    snr: float = 0.16,
+    n_corrector: int = 1,
+    denoise_to_zero: bool = True,
+    generator=None,
+    noise_sampler=None,
+    callback=None,
+    progress: bool = False,
+):
     r"""PC sampling: a VP Euler–Maruyama predictor and `n_corrector` Langevin corrector steps.
 
     Langevin step at time $t$ (Song et al., 2021b, Algorithm 5): with the score
@@ -99,7 +126,7 @@ def predictor_corrector(model_fn, x, noise_schedule, timesteps, snr: float = 0.1
     norm = lambda v: v.reshape(v.shape[0], -1).norm(dim=1).mean()  # noqa: E731
     for i in run.range(grid.steps):
         # --8<-- [start:langevin]
-        for _ in range(n_corrector):                   # Langevin MCMC at fixed t_i
+        for _ in range(n_corrector):  # Langevin MCMC at fixed t_i
             grad = -run.eps(x, i) / s[i]
             z = noise()
             step = 2.0 * (snr * norm(z) / norm(grad)) ** 2

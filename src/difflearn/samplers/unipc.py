@@ -28,7 +28,9 @@ VARIANTS = ("bh1", "bh2")
 
 
 # --8<-- [start:unipc_weights]
-def unipc_weights(h: float, rks: list[float], variant: str, predict_x0: bool, corrector: bool):
+def unipc_weights(
+    h: float, rks: list[float], variant: str, predict_x0: bool, corrector: bool
+):
     r"""Solve the UniPC order conditions for one step.
 
     Returns `(h_phi_1, B_h, rhos)` where `rhos` weigh the differences $D_k$ ($r_k$ in
@@ -36,13 +38,13 @@ def unipc_weights(h: float, rks: list[float], variant: str, predict_x0: bool, co
     diffusers, the second-order predictor and first-order corrector use the weight 1/2.
     """
     hh = -h if predict_x0 else h
-    h_phi_1 = math.expm1(hh)                            # h phi_1(hh)
+    h_phi_1 = math.expm1(hh)  # h phi_1(hh)
     B_h = hh if variant == "bh1" else math.expm1(hh)
     r = np.array(list(rks) + [1.0])
     p = len(r)
-    R = np.stack([r**k for k in range(p)])              # (p, p) Vandermonde rows r^0 .. r^(p-1)
+    R = np.stack([r**k for k in range(p)])  # (p, p) Vandermonde rows r^0 .. r^(p-1)
     b, h_phi_k, fact = [], h_phi_1 / hh - 1.0, 1
-    for k in range(1, p + 1):                           # b_k = phi_{k+1}(hh) k! / B(h)
+    for k in range(1, p + 1):  # b_k = phi_{k+1}(hh) k! / B(h)
         b.append(h_phi_k * fact / B_h)
         fact *= k + 1
         h_phi_k = h_phi_k / hh - 1.0 / fact
@@ -54,6 +56,8 @@ def unipc_weights(h: float, rks: list[float], variant: str, predict_x0: bool, co
     else:  # the predictor uses the differences D_1 .. D_{p-1} only
         rhos = np.array([0.5]) if p == 2 else np.linalg.solve(R[:-1, :-1], b[:-1])
     return h_phi_1, B_h, rhos
+
+
 # --8<-- [end:unipc_weights]
 
 
@@ -69,30 +73,43 @@ def unipc_coefficients(grid, orders, variant, predict_x0):
     for k, p in enumerate(orders, start=1):
         h = lam[k] - lam[k - 1]
         rks = [(lam[k - 1 - j] - lam[k - 1]) / h for j in range(1, p)]
-        scale = a[k] if predict_x0 else s[k]            # alpha_t (data) or sigma_t (noise)
+        scale = a[k] if predict_x0 else s[k]  # alpha_t (data) or sigma_t (noise)
         c_x = s[k] / s[k - 1] if predict_x0 else a[k] / a[k - 1]
         out = {"c_x": c_x}
         for name, corr in (("pred", False), ("corr", True)):
             h_phi_1, B_h, rhos = unipc_weights(h, rks, variant, predict_x0, corr)
             c_m = np.zeros(p)
             c_m[0] = -scale * h_phi_1
-            for j, rk in enumerate(rks, start=1):       # D_j = (m_{k-1-j} - m_{k-1}) / r_j
+            for j, rk in enumerate(rks, start=1):  # D_j = (m_{k-1-j} - m_{k-1}) / r_j
                 w = -scale * B_h * rhos[j - 1] / rk
                 c_m[j] += w
                 c_m[0] -= w
             c_new = 0.0
-            if corr:                                    # D_p = m_k - m_{k-1}
+            if corr:  # D_p = m_k - m_{k-1}
                 c_new = -scale * B_h * rhos[-1]
                 c_m[0] += scale * B_h * rhos[-1]
             out[name] = (c_m.tolist(), c_new)
         steps.append(out)
     return steps
+
+
 # --8<-- [end:unipc_coefficients]
 
 
-def unipc(model_fn, x, noise_schedule, timesteps, order: int = 2, variant: str = "bh2",
-          predict_x0: bool = True, lower_order_final: bool = True, use_corrector: bool = True,
-          denoise_to_zero: bool = False, callback=None, progress: bool = False):
+def unipc(
+    model_fn,
+    x,
+    noise_schedule,
+    timesteps,
+    order: int = 2,
+    variant: str = "bh2",
+    predict_x0: bool = True,
+    lower_order_final: bool = True,
+    use_corrector: bool = True,
+    denoise_to_zero: bool = False,
+    callback=None,
+    progress: bool = False,
+):
     r"""UniPC-p multistep sampling (UniP predictor + UniC corrector): N steps, N model calls.
 
     - `order`: 1, 2 or 3 (the predictor's order; the corrector adds one).
@@ -110,8 +127,12 @@ def unipc(model_fn, x, noise_schedule, timesteps, order: int = 2, variant: str =
     check_choice("variant", variant, VARIANTS)
     grid = make_grid(noise_schedule, timesteps, x)
     N = grid.steps
-    coef = unipc_coefficients(grid, step_orders(order, N, lower_order_final, denoise_to_zero),
-                              variant, predict_x0)
+    coef = unipc_coefficients(
+        grid,
+        step_orders(order, N, lower_order_final, denoise_to_zero),
+        variant,
+        predict_x0,
+    )
     run = Runner(model_fn, x, grid, callback, progress, "UniPC")
 
     def model_out(x, k):  # (m, eps) with m = x0_pred or eps
@@ -119,19 +140,23 @@ def unipc(model_fn, x, noise_schedule, timesteps, order: int = 2, variant: str =
         run.callback(k, x, eps)
         return (x0_from_eps(x, eps, grid, k) if predict_x0 else eps), eps
 
-    ms = [model_out(x, 0)[0]]                           # m_0, most recent last
+    ms = [model_out(x, 0)[0]]  # m_0, most recent last
     for k in run.range(N):
         k += 1
         c = coef[k - 1]
         # --8<-- [start:unipc_step]
         c_m, _ = c["pred"]
-        x_new = c["c_x"] * x + sum(cj * ms[-1 - j] for j, cj in enumerate(c_m))      # UniP
+        x_new = c["c_x"] * x + sum(cj * ms[-1 - j] for j, cj in enumerate(c_m))  # UniP
         if k < N or denoise_to_zero:
             m_new, eps = model_out(x_new, k)
-            if k < N and use_corrector:                                              # UniC
+            if k < N and use_corrector:  # UniC
                 c_m, c_new = c["corr"]
-                x_new = c["c_x"] * x + sum(cj * ms[-1 - j] for j, cj in enumerate(c_m)) + c_new * m_new
-            ms = ms[-2:] + [m_new]                    # the model output is reused, not recomputed
+                x_new = (
+                    c["c_x"] * x
+                    + sum(cj * ms[-1 - j] for j, cj in enumerate(c_m))
+                    + c_new * m_new
+                )
+            ms = ms[-2:] + [m_new]  # the model output is reused, not recomputed
         x = x_new
         # --8<-- [end:unipc_step]
     if denoise_to_zero:

@@ -21,7 +21,23 @@ from .betas import (
 from .grids import SKIP_TYPES, SPACINGS, discrete_timesteps, time_steps
 from .vp import SCHEDULES, Marginals, NoiseScheduleVP, Point, interpolate
 
-__all__ = ["BETA_SCHEDULES", "SCHEDULES", "SKIP_TYPES", "SPACINGS", "Marginals", "NoiseScheduleVP", "Point",
-           "alphas_cumprod_from_betas", "beta_schedule", "betas_from_alphas_cumprod", "check_alphas_cumprod",
-           "check_betas", "discrete_timesteps", "interpolate", "log_snr", "rescale_zero_terminal_snr", "snr",
-           "time_steps"]
+__all__ = [
+    "BETA_SCHEDULES",
+    "SCHEDULES",
+    "SKIP_TYPES",
+    "SPACINGS",
+    "Marginals",
+    "NoiseScheduleVP",
+    "Point",
+    "alphas_cumprod_from_betas",
+    "beta_schedule",
+    "betas_from_alphas_cumprod",
+    "check_alphas_cumprod",
+    "check_betas",
+    "discrete_timesteps",
+    "interpolate",
+    "log_snr",
+    "rescale_zero_terminal_snr",
+    "snr",
+    "time_steps",
+]

@@ -21,11 +21,15 @@ def check_betas(betas: torch.Tensor) -> torch.Tensor:
     """Return `betas` as a 1-D float64 tensor, or raise if any lies outside (0, 1)."""
     betas = torch.as_tensor(betas, dtype=torch.float64)
     if betas.ndim != 1 or len(betas) < 2:
-        raise ValueError(f"betas must be a 1-D tensor with at least 2 entries, got shape {tuple(betas.shape)}")
+        raise ValueError(
+            f"betas must be a 1-D tensor with at least 2 entries, got shape {tuple(betas.shape)}"
+        )
     bad = ~((betas > 0) & (betas < 1))
     if bool(bad.any()):
         i = int(bad.nonzero()[0])
-        raise ValueError(f"betas must lie in the open interval (0, 1), got betas[{i}] = {float(betas[i])!r}")
+        raise ValueError(
+            f"betas must lie in the open interval (0, 1), got betas[{i}] = {float(betas[i])!r}"
+        )
     return betas
 
 
@@ -33,13 +37,20 @@ def check_alphas_cumprod(alphas_cumprod: torch.Tensor) -> torch.Tensor:
     """Return `alphas_cumprod` as float64, or raise unless it is in (0, 1] and strictly decreasing."""
     ab = torch.as_tensor(alphas_cumprod, dtype=torch.float64)
     if ab.ndim != 1 or len(ab) < 2:
-        raise ValueError(f"alphas_cumprod must be 1-D with at least 2 entries, got shape {tuple(ab.shape)}")
+        raise ValueError(
+            f"alphas_cumprod must be 1-D with at least 2 entries, got shape {tuple(ab.shape)}"
+        )
     bad = ~((ab > 0) & (ab <= 1))
     if bool(bad.any()):
         i = int(bad.nonzero()[0])
-        hint = " (a zero-terminal-SNR schedule: clamp it, e.g. to 2**-24, for a continuous-time solver)" \
-            if float(ab[i]) == 0 else ""
-        raise ValueError(f"alphas_cumprod must lie in (0, 1], got alphas_cumprod[{i}] = {float(ab[i])!r}{hint}")
+        hint = (
+            " (a zero-terminal-SNR schedule: clamp it, e.g. to 2**-24, for a continuous-time solver)"
+            if float(ab[i]) == 0
+            else ""
+        )
+        raise ValueError(
+            f"alphas_cumprod must lie in (0, 1], got alphas_cumprod[{i}] = {float(ab[i])!r}{hint}"
+        )
     if bool((ab[1:] >= ab[:-1]).any()):
         i = int((ab[1:] >= ab[:-1]).nonzero()[0]) + 1
         raise ValueError(
@@ -80,6 +91,8 @@ def beta_schedule(
     n = torch.arange(N + 1, dtype=torch.float64)
     alpha_bar = torch.cos((n / N + cosine_s) / (1 + cosine_s) * math.pi / 2) ** 2
     return (1 - alpha_bar[1:] / alpha_bar[:-1]).clamp(max=max_beta)
+
+
 # --8<-- [end:beta_schedule]
 
 
@@ -106,6 +119,8 @@ def log_snr(alphas_cumprod: torch.Tensor) -> torch.Tensor:
     r"""$\log \mathrm{SNR} = 2\lambda$, computed without forming the ratio."""
     ab = torch.as_tensor(alphas_cumprod, dtype=torch.float64)
     return torch.log(ab) - torch.log1p(-ab)
+
+
 # --8<-- [end:conversions]
 
 
@@ -122,4 +137,6 @@ def rescale_zero_terminal_snr(betas: torch.Tensor) -> torch.Tensor:
     first, last = sqrt_ab[0].clone(), sqrt_ab[-1].clone()
     sqrt_ab = (sqrt_ab - last) * first / (first - last)
     return betas_from_alphas_cumprod(sqrt_ab**2)
+
+
 # --8<-- [end:zero_terminal_snr]

@@ -16,8 +16,16 @@ SPACINGS = ("leading", "trailing", "linspace")
 
 
 # --8<-- [start:time_steps]
-def time_steps(noise_schedule, skip_type: str, t_T: float, t_0: float, N: int,
-               device=None, rho: float = 7.0, dtype: torch.dtype | None = None) -> torch.Tensor:
+def time_steps(
+    noise_schedule,
+    skip_type: str,
+    t_T: float,
+    t_0: float,
+    N: int,
+    device=None,
+    rho: float = 7.0,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
     r"""N + 1 decreasing times from `t_T` to `t_0`.
 
     - `'time_uniform'`: uniform in $t$.
@@ -53,12 +61,18 @@ def time_steps(noise_schedule, skip_type: str, t_T: float, t_0: float, N: int,
     t = noise_schedule.inverse_lambda(-torch.log(sigmas).to(dtype=dtype, device=device))
     t[0], t[-1] = t_T, t_0  # pin the end points exactly
     return t
+
+
 # --8<-- [end:time_steps]
 
 
 # --8<-- [start:discrete_timesteps]
-def discrete_timesteps(num_train_timesteps: int, num_inference_steps: int,
-                       spacing: str = "leading", steps_offset: int = 0) -> np.ndarray:
+def discrete_timesteps(
+    num_train_timesteps: int,
+    num_inference_steps: int,
+    spacing: str = "leading",
+    steps_offset: int = 0,
+) -> np.ndarray:
     """Indices of the training steps a discrete sampler visits, in decreasing order.
 
     - `'linspace'`: evenly spaced over `[0, N - 1]`, rounded (includes both ends).
@@ -81,4 +95,6 @@ def discrete_timesteps(num_train_timesteps: int, num_inference_steps: int,
     else:
         ts = np.round(np.arange(N, 0, -N / S)) - 1
     return ts.copy().astype(np.int64)
+
+
 # --8<-- [end:discrete_timesteps]

@@ -45,6 +45,8 @@ def interpolate(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Te
     k = torch.searchsorted(xp, x.contiguous()).clamp(1, len(xp) - 1) - 1
     x0, x1, f0, f1 = xp[k], xp[k + 1], fp[k], fp[k + 1]
     return f0 + (x - x0) * (f1 - f0) / (x1 - x0)
+
+
 # --8<-- [end:interpolate]
 
 
@@ -67,11 +69,11 @@ class Marginals:
     coefficients before its loop, so no step ever evaluates the schedule.
     """
 
-    t: np.ndarray          # (n,) times
+    t: np.ndarray  # (n,) times
     log_alpha: np.ndarray  # log alpha_t
-    alpha: np.ndarray      # alpha_t
-    sigma: np.ndarray      # sigma_t = sqrt(1 - alpha_t^2)
-    lam: np.ndarray        # lambda_t = log(alpha_t / sigma_t)
+    alpha: np.ndarray  # alpha_t
+    sigma: np.ndarray  # sigma_t = sqrt(1 - alpha_t^2)
+    lam: np.ndarray  # lambda_t = log(alpha_t / sigma_t)
 
     def __len__(self) -> int:
         return len(self.t)
@@ -83,12 +85,19 @@ class Marginals:
 
     def point(self, i: int) -> Point:
         """The marginals at entry `i`, as Python floats."""
-        return Point(float(self.t[i]), float(self.log_alpha[i]), float(self.alpha[i]),
-                     float(self.sigma[i]), float(self.lam[i]))
+        return Point(
+            float(self.t[i]),
+            float(self.log_alpha[i]),
+            float(self.alpha[i]),
+            float(self.sigma[i]),
+            float(self.lam[i]),
+        )
 
     def points(self) -> list[Point]:
         """Every entry as a `Point`."""
         return [self.point(i) for i in range(len(self))]
+
+
 # --8<-- [end:marginals_table]
 
 
@@ -133,12 +142,20 @@ class NoiseScheduleVP:
                 alphas_cumprod = check_alphas_cumprod(torch.as_tensor(alphas_cumprod))
                 log_alphas = 0.5 * torch.log(alphas_cumprod)
             else:
-                raise ValueError("schedule='discrete' needs betas or alphas_cumprod, got neither")
+                raise ValueError(
+                    "schedule='discrete' needs betas or alphas_cumprod, got neither"
+                )
             self.T = 1.0
-            self.log_alpha_array = self.numerical_clip_alpha(log_alphas).reshape((1, -1)).to(dtype=dtype)
+            self.log_alpha_array = (
+                self.numerical_clip_alpha(log_alphas).reshape((1, -1)).to(dtype=dtype)
+            )
             self.total_N = self.log_alpha_array.shape[1]
             # t_n = (n + 1) / N: the first training step is t = 1/N, not 0
-            self.t_array = torch.linspace(0.0, 1.0, self.total_N + 1)[1:].reshape((1, -1)).to(dtype=dtype)
+            self.t_array = (
+                torch.linspace(0.0, 1.0, self.total_N + 1)[1:]
+                .reshape((1, -1))
+                .to(dtype=dtype)
+            )
         # --8<-- [end:discrete_table]
         else:
             if continuous_beta_0 <= 0 or continuous_beta_1 <= continuous_beta_0:
@@ -153,15 +170,22 @@ class NoiseScheduleVP:
             self.cosine_beta_max = 999.0
             self.cosine_t_max = (
                 math.atan(self.cosine_beta_max * (1.0 + self.cosine_s) / math.pi)
-                * 2.0 * (1.0 + self.cosine_s) / math.pi - self.cosine_s
+                * 2.0
+                * (1.0 + self.cosine_s)
+                / math.pi
+                - self.cosine_s
             )
-            self.cosine_log_alpha_0 = math.log(math.cos(self.cosine_s / (1.0 + self.cosine_s) * math.pi / 2.0))
+            self.cosine_log_alpha_0 = math.log(
+                math.cos(self.cosine_s / (1.0 + self.cosine_s) * math.pi / 2.0)
+            )
             # at t = 1 the cosine schedule has alpha = 0 and lambda = -inf: stop a little earlier
             self.T = 0.9946 if schedule == "cosine" else 1.0
 
     # --8<-- [start:numerical_clip_alpha]
     @staticmethod
-    def numerical_clip_alpha(log_alphas: torch.Tensor, clipped_lambda: float = -5.1) -> torch.Tensor:
+    def numerical_clip_alpha(
+        log_alphas: torch.Tensor, clipped_lambda: float = -5.1
+    ) -> torch.Tensor:
         r"""Drop the last training steps whose $\lambda$ is below `clipped_lambda`.
 
         Schedules such as the cosine one reach $\lambda \approx -10$ at the last
@@ -174,6 +198,7 @@ class NoiseScheduleVP:
         lambdas = log_alphas - log_sigmas
         idx = int(torch.searchsorted(torch.flip(lambdas, [0]), clipped_lambda))
         return log_alphas[:-idx] if idx > 0 else log_alphas
+
     # --8<-- [end:numerical_clip_alpha]
 
     def __repr__(self) -> str:
@@ -190,8 +215,11 @@ class NoiseScheduleVP:
             # log alpha_t = -1/2 int_0^t beta(s) ds  with  beta(s) = beta_0 + s (beta_1 - beta_0)
             return -0.25 * t**2 * (self.beta_1 - self.beta_0) - 0.5 * t * self.beta_0
         # cosine: alpha_t = f(t) / f(0),  f(t) = cos((t + s) / (1 + s) * pi / 2)
-        log_f = torch.log(torch.cos((t + self.cosine_s) / (1.0 + self.cosine_s) * math.pi / 2.0))
+        log_f = torch.log(
+            torch.cos((t + self.cosine_s) / (1.0 + self.cosine_s) * math.pi / 2.0)
+        )
         return log_f - self.cosine_log_alpha_0
+
     # --8<-- [end:marginal_log_mean_coeff]
 
     # --8<-- [start:marginals]
@@ -208,6 +236,7 @@ class NoiseScheduleVP:
         log_mean_coeff = self.marginal_log_mean_coeff(t)
         log_std = 0.5 * torch.log(1.0 - torch.exp(2.0 * log_mean_coeff))
         return log_mean_coeff - log_std
+
     # --8<-- [end:marginals]
 
     # --8<-- [start:inverse_lambda]
@@ -226,11 +255,14 @@ class NoiseScheduleVP:
             return tmp / (torch.sqrt(delta) + self.beta_0) / (self.beta_1 - self.beta_0)
         log_alpha = -0.5 * torch.logaddexp(zero, -2.0 * lamb)
         if self.schedule == "discrete":
-            xp = torch.flip(self.log_alpha_array.reshape(-1), [0]).to(lamb.device, lamb.dtype)
+            xp = torch.flip(self.log_alpha_array.reshape(-1), [0]).to(
+                lamb.device, lamb.dtype
+            )
             fp = torch.flip(self.t_array.reshape(-1), [0]).to(lamb.device, lamb.dtype)
             return interpolate(log_alpha.reshape(-1), xp, fp)
         arg = torch.exp(log_alpha + self.cosine_log_alpha_0)
         return torch.arccos(arg) * 2.0 * (1.0 + self.cosine_s) / math.pi - self.cosine_s
+
     # --8<-- [end:inverse_lambda]
 
     # --8<-- [start:marginals_method]
@@ -253,11 +285,19 @@ class NoiseScheduleVP:
             lam = log_alpha - torch.log(sigma)
         else:
             lam = torch.as_tensor(lambdas, dtype=torch.float64).reshape(-1)
-        return Marginals(t64.numpy(), log_alpha.numpy(), torch.exp(log_alpha).numpy(), sigma.numpy(),
-                         lam.numpy())
+        return Marginals(
+            t64.numpy(),
+            log_alpha.numpy(),
+            torch.exp(log_alpha).numpy(),
+            sigma.numpy(),
+            lam.numpy(),
+        )
+
     # --8<-- [end:marginals_method]
 
-    def check_t(self, t: torch.Tensor, eps: float = 0.0, name: str = "t") -> torch.Tensor:
+    def check_t(
+        self, t: torch.Tensor, eps: float = 0.0, name: str = "t"
+    ) -> torch.Tensor:
         """Raise a ValueError if any time in `t` lies outside `[eps, T]`."""
         t = torch.as_tensor(t)
         if t.numel() and (bool((t < eps).any()) or bool((t > self.T).any())):
@@ -273,6 +313,9 @@ class NoiseScheduleVP:
 
     def edm_sigma(self, t: torch.Tensor) -> torch.Tensor:
         r"""Deprecated: `marginals(t).sigma_ve`, the EDM noise level $\sigma_t/\alpha_t = e^{-\lambda_t}$."""
-        warnings.warn("NoiseScheduleVP.edm_sigma is deprecated: use marginals(t).sigma_ve", DeprecationWarning,
-                      stacklevel=2)
+        warnings.warn(
+            "NoiseScheduleVP.edm_sigma is deprecated: use marginals(t).sigma_ve",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return torch.exp(-self.marginal_lambda(t))

@@ -20,6 +20,20 @@ from .objectives import (
     train_diffusion,
 )
 
-__all__ = ["TrainConfig", "TrainResult", "classifier_loss", "diffusion_loss", "drop_labels", "ema_update", "fit",
-           "load_training_state", "make_batch_fn", "noised", "sample_t", "save_training_state", "setup_distributed",
-           "train_classifier", "train_diffusion"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "classifier_loss",
+    "diffusion_loss",
+    "drop_labels",
+    "ema_update",
+    "fit",
+    "load_training_state",
+    "make_batch_fn",
+    "noised",
+    "sample_t",
+    "save_training_state",
+    "setup_distributed",
+    "train_classifier",
+    "train_diffusion",
+]

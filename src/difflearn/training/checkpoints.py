@@ -20,19 +20,33 @@ RESUME_KEYS = ("seed", "batch_size")  # changing these would break an exact resu
 
 
 # --8<-- [start:checkpoint]
-def save_training_state(path, model: nn.Module, ema: nn.Module, opt, generator: torch.Generator,
-                        step: int, losses: list, config, wall_s: float = 0.0) -> None:
+def save_training_state(
+    path,
+    model: nn.Module,
+    ema: nn.Module,
+    opt,
+    generator: torch.Generator,
+    step: int,
+    losses: list,
+    config,
+    wall_s: float = 0.0,
+) -> None:
     """Write a resumable checkpoint folder (safetensors weights + weights-only state + JSON)."""
     from safetensors.torch import save_file
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     for name, module in (("model", model), ("ema", ema)):
-        tensors = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
+        tensors = {
+            k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()
+        }
         save_file(tensors, str(path / f"{name}.safetensors.tmp"))
         os.replace(path / f"{name}.safetensors.tmp", path / f"{name}.safetensors")
-    trainer = {"optimizer": opt.state_dict(), "generator": generator.get_state(),
-               "torch_rng": torch.get_rng_state()}
+    trainer = {
+        "optimizer": opt.state_dict(),
+        "generator": generator.get_state(),
+        "torch_rng": torch.get_rng_state(),
+    }
     torch.save(trainer, path / "trainer.pt.tmp")
     os.replace(path / "trainer.pt.tmp", path / "trainer.pt")
     state = {"step": step, "losses": losses, "config": asdict(config), "wall_s": wall_s}
@@ -40,7 +54,9 @@ def save_training_state(path, model: nn.Module, ema: nn.Module, opt, generator: 
     os.replace(path / "state.json.tmp", path / "state.json")
 
 
-def load_training_state(path, model: nn.Module, ema: nn.Module, opt, generator: torch.Generator, config):
+def load_training_state(
+    path, model: nn.Module, ema: nn.Module, opt, generator: torch.Generator, config
+):
     """Restore a folder written by `save_training_state`; returns `(step, losses, wall_s)`."""
     from safetensors.torch import load_file
 
@@ -48,16 +64,22 @@ def load_training_state(path, model: nn.Module, ema: nn.Module, opt, generator: 
     state = json.loads((path / "state.json").read_text())
     for key in RESUME_KEYS:
         if state["config"][key] != getattr(config, key):
-            raise ValueError(f"config.{key} must equal the checkpoint's {state['config'][key]!r} to resume "
-                             f"from {path}, got {getattr(config, key)!r}")
+            raise ValueError(
+                f"config.{key} must equal the checkpoint's {state['config'][key]!r} to resume "
+                f"from {path}, got {getattr(config, key)!r}"
+            )
     device = next(model.parameters()).device
-    model.load_state_dict(load_file(str(path / "model.safetensors"), device=str(device)))
+    model.load_state_dict(
+        load_file(str(path / "model.safetensors"), device=str(device))
+    )
     ema.load_state_dict(load_file(str(path / "ema.safetensors"), device=str(device)))
     trainer = torch.load(path / "trainer.pt", map_location="cpu", weights_only=True)
     opt.load_state_dict(trainer["optimizer"])
     generator.set_state(trainer["generator"])
     torch.set_rng_state(trainer["torch_rng"])
     return state["step"], state["losses"], state["wall_s"]
+
+
 # --8<-- [end:checkpoint]
 
 

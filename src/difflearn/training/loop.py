@@ -58,22 +58,32 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
         p_ema.lerp_(p.detach(), 1.0 - decay)
     for b_ema, b in zip(ema.buffers(), model.buffers()):
         b_ema.copy_(b)
+
+
 # --8<-- [end:ema_update]
 
 
 def setup_distributed(device=None) -> tuple[int, int, torch.device]:
     """`(rank, world_size, device)`; joins the process group only when `WORLD_SIZE > 1` (or one exists)."""
     cuda = torch.cuda.is_available()
-    if dist.is_available() and (dist.is_initialized() or int(os.environ.get("WORLD_SIZE", "1")) > 1):
+    if dist.is_available() and (
+        dist.is_initialized() or int(os.environ.get("WORLD_SIZE", "1")) > 1
+    ):
         if not dist.is_initialized():
             dist.init_process_group("nccl" if cuda else "gloo")
         rank, world = dist.get_rank(), dist.get_world_size()
         if device is None:
-            device = f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}" if cuda else "cpu"
+            device = (
+                f"cuda:{int(os.environ.get('LOCAL_RANK', rank))}" if cuda else "cpu"
+            )
         if torch.device(device).type == "cuda":
             torch.cuda.set_device(device)
         return rank, world, torch.device(device)
-    return 0, 1, torch.device(device if device is not None else ("cuda" if cuda else "cpu"))
+    return (
+        0,
+        1,
+        torch.device(device if device is not None else ("cuda" if cuda else "cpu")),
+    )
 
 
 @dataclass
@@ -94,42 +104,58 @@ class TrainResult:
         return sum(tail) / max(len(tail), 1)
 
 
-
-
 # --8<-- [start:fit]
-def fit(model: nn.Module, loss_fn, make_batch, config, checkpoint_dir=None, device=None) -> TrainResult:
+def fit(
+    model: nn.Module, loss_fn, make_batch, config, checkpoint_dir=None, device=None
+) -> TrainResult:
     """Minimise `loss_fn(model, batch)` for `config.steps` AdamW steps, resuming from `checkpoint_dir`."""
     rank, world, device = setup_distributed(device)
     torch.manual_seed(config.seed)
     model = model.to(device).train()
     ema = copy.deepcopy(model).eval().requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    generator = torch.Generator().manual_seed(config.seed)  # draws every global batch, on every rank
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
+    generator = torch.Generator().manual_seed(
+        config.seed
+    )  # draws every global batch, on every rank
     step, losses, wall_before = 0, [], 0.0
     if checkpoint_dir is not None and (Path(checkpoint_dir) / "state.json").is_file():
-        step, losses, wall_before = load_training_state(checkpoint_dir, model, ema, opt, generator, config)
+        step, losses, wall_before = load_training_state(
+            checkpoint_dir, model, ema, opt, generator, config
+        )
     net = model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
-        net = DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+        net = DistributedDataParallel(
+            model, device_ids=[device] if device.type == "cuda" else None
+        )
     bar = None
     if config.progress and rank == 0:
         from tqdm.auto import tqdm
+
         bar = tqdm(total=config.steps, initial=step, desc="training")
     start, pending = time.perf_counter(), []
     B = config.batch_size
 
     def flush():
         if pending:
-            losses.extend(torch.stack(pending).tolist())  # one host sync per log interval
+            losses.extend(
+                torch.stack(pending).tolist()
+            )  # one host sync per log interval
             pending.clear()
 
     while step < config.steps:
         for group in opt.param_groups:  # linear warm-up, then constant
             group["lr"] = config.lr * min(1.0, (step + 1) / max(config.warmup, 1))
-        batch = make_batch(generator, B * world)  # the global batch; this rank takes its slice
-        batch = {k: v[rank * B:(rank + 1) * B].to(device, non_blocking=True) for k, v in batch.items()}
+        batch = make_batch(
+            generator, B * world
+        )  # the global batch; this rank takes its slice
+        batch = {
+            k: v[rank * B : (rank + 1) * B].to(device, non_blocking=True)
+            for k, v in batch.items()
+        }
         loss = loss_fn(net, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -146,15 +172,29 @@ def fit(model: nn.Module, loss_fn, make_batch, config, checkpoint_dir=None, devi
         if step % config.log_every == 0 or step == config.steps:
             flush()
             if bar is not None:
-                bar.set_postfix(loss=f"{sum(losses[-config.log_every:]) / len(losses[-config.log_every:]):.4f}")
+                bar.set_postfix(
+                    loss=f"{sum(losses[-config.log_every :]) / len(losses[-config.log_every :]):.4f}"
+                )
         if bar is not None:
             bar.update(1)
-        if checkpoint_dir is not None and (step == config.steps or
-                                           (config.checkpoint_every and step % config.checkpoint_every == 0)):
+        if checkpoint_dir is not None and (
+            step == config.steps
+            or (config.checkpoint_every and step % config.checkpoint_every == 0)
+        ):
             flush()
             if rank == 0:
                 wall = wall_before + time.perf_counter() - start
-                save_training_state(checkpoint_dir, model, ema, opt, generator, step, losses, config, wall)
+                save_training_state(
+                    checkpoint_dir,
+                    model,
+                    ema,
+                    opt,
+                    generator,
+                    step,
+                    losses,
+                    config,
+                    wall,
+                )
             if world > 1:
                 dist.barrier()
     flush()
@@ -162,6 +202,8 @@ def fit(model: nn.Module, loss_fn, make_batch, config, checkpoint_dir=None, devi
         bar.close()
     wall = wall_before + time.perf_counter() - start
     return TrainResult(model, ema, losses, step, wall, str(device), world)
+
+
 # --8<-- [end:fit]
 
 

@@ -37,7 +37,9 @@ from .loop import TrainConfig, TrainResult, fit
 
 
 # --8<-- [start:sample_t]
-def sample_t(noise_schedule, n: int, generator: torch.Generator, eps: float = 1e-3) -> torch.Tensor:
+def sample_t(
+    noise_schedule, n: int, generator: torch.Generator, eps: float = 1e-3
+) -> torch.Tensor:
     """`n` training times: $t = (k + 1)/N$ with $k$ uniform for a discrete schedule, else $U[\\epsilon, T]$."""
     if noise_schedule.schedule == "discrete":
         N = noise_schedule.total_N
@@ -45,45 +47,76 @@ def sample_t(noise_schedule, n: int, generator: torch.Generator, eps: float = 1e
         return (k + 1).to(torch.float64) / N
     u = torch.rand(n, generator=generator, dtype=torch.float64)
     return eps + (noise_schedule.T - eps) * u
+
+
 # --8<-- [end:sample_t]
 
 
 # --8<-- [start:drop_labels]
-def drop_labels(y: torch.Tensor, p: float, null_class: int, generator: torch.Generator) -> torch.Tensor:
+def drop_labels(
+    y: torch.Tensor, p: float, null_class: int, generator: torch.Generator
+) -> torch.Tensor:
     r"""Replace each label by `null_class` with probability `p` (label dropout for classifier-free guidance)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"label_dropout must lie in [0, 1], got {p!r}")
     drop = torch.rand(y.shape, generator=generator) < p
     return torch.where(drop, torch.full_like(y, null_class), y)
+
+
 # --8<-- [end:drop_labels]
 
 
-def make_batch_fn(images: torch.Tensor, noise_schedule, labels: torch.Tensor | None = None,
-                  label_dropout: float = 0.0, null_class: int | None = None):
+def make_batch_fn(
+    images: torch.Tensor,
+    noise_schedule,
+    labels: torch.Tensor | None = None,
+    label_dropout: float = 0.0,
+    null_class: int | None = None,
+):
     """`batch(generator, n) -> dict(x0, t, eps, alpha, sigma[, y])`: one global batch, all drawn on the CPU."""
     if labels is not None and len(labels) != len(images):
-        raise ValueError(f"labels must have {len(images)} entries (one per image), got {len(labels)}")
+        raise ValueError(
+            f"labels must have {len(images)} entries (one per image), got {len(labels)}"
+        )
     if label_dropout > 0 and (labels is None or null_class is None):
-        raise ValueError(f"label_dropout={label_dropout!r} needs labels and a null_class, got "
-                         f"labels={'given' if labels is not None else None}, null_class={null_class!r}")
+        raise ValueError(
+            f"label_dropout={label_dropout!r} needs labels and a null_class, got "
+            f"labels={'given' if labels is not None else None}, null_class={null_class!r}"
+        )
 
     def batch(generator: torch.Generator, n: int) -> dict:
         idx = torch.randint(0, len(images), (n,), generator=generator)
         out = {"x0": images[idx], "t": sample_t(noise_schedule, n, generator)}
-        out["eps"] = torch.randn(out["x0"].shape, generator=generator, dtype=out["x0"].dtype)
-        m = noise_schedule.marginals(out["t"])          # alpha_t, sigma_t once, in float64 on the CPU
-        out["alpha"], out["sigma"] = torch.from_numpy(m.alpha), torch.from_numpy(m.sigma)
+        out["eps"] = torch.randn(
+            out["x0"].shape, generator=generator, dtype=out["x0"].dtype
+        )
+        m = noise_schedule.marginals(
+            out["t"]
+        )  # alpha_t, sigma_t once, in float64 on the CPU
+        out["alpha"], out["sigma"] = (
+            torch.from_numpy(m.alpha),
+            torch.from_numpy(m.sigma),
+        )
         if labels is not None:
             y = labels[idx]
-            out["y"] = drop_labels(y, label_dropout, null_class, generator) if label_dropout > 0 else y
+            out["y"] = (
+                drop_labels(y, label_dropout, null_class, generator)
+                if label_dropout > 0
+                else y
+            )
         return out
 
     return batch
 
 
 # --8<-- [start:diffusion_loss]
-def noised(noise_schedule, x0: torch.Tensor, t: torch.Tensor, eps: torch.Tensor,
-           alpha_sigma: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+def noised(
+    noise_schedule,
+    x0: torch.Tensor,
+    t: torch.Tensor,
+    eps: torch.Tensor,
+    alpha_sigma: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
     r"""$x_t = \alpha_t x_0 + \sigma_t \varepsilon$, with $\alpha_t, \sigma_t$ from `noise_schedule.marginals(t)`.
 
     `alpha_sigma`, two `(B,)` float64 tensors, skips the schedule when the batch already
@@ -104,10 +137,12 @@ def _noised_batch(noise_schedule, batch: dict) -> torch.Tensor:
 
 def diffusion_loss(model: nn.Module, noise_schedule, batch: dict) -> torch.Tensor:
     r"""$\frac{1}{B}\sum_i \|\hat\varepsilon_\theta(x_{t_i}, t_i[, y_i]) - \varepsilon_i\|^2 / D$ (mean over pixels)."""
-    x_t = _noised_batch(noise_schedule, batch)                                   # (B, C, H, W)
+    x_t = _noised_batch(noise_schedule, batch)  # (B, C, H, W)
     t_in = model_input_time(noise_schedule, batch["t"].to(torch.float64)).to(x_t.dtype)
     eps_pred = model(x_t, t_in) if "y" not in batch else model(x_t, t_in, batch["y"])
     return F.mse_loss(eps_pred, batch["eps"])
+
+
 # --8<-- [end:diffusion_loss]
 
 
@@ -117,13 +152,22 @@ def classifier_loss(classifier: nn.Module, noise_schedule, batch: dict) -> torch
     x_t = _noised_batch(noise_schedule, batch)
     t_in = model_input_time(noise_schedule, batch["t"].to(torch.float64)).to(x_t.dtype)
     return F.cross_entropy(classifier(x_t, t_in), batch["y"])
+
+
 # --8<-- [end:classifier_loss]
 
 
-def train_diffusion(model: nn.Module, images: torch.Tensor, noise_schedule: NoiseScheduleVP,
-                    labels: torch.Tensor | None = None, label_dropout: float = 0.0, null_class: int | None = None,
-                    config: TrainConfig | None = None, checkpoint_dir: str | Path | None = None,
-                    device: str | torch.device | None = None) -> TrainResult:
+def train_diffusion(
+    model: nn.Module,
+    images: torch.Tensor,
+    noise_schedule: NoiseScheduleVP,
+    labels: torch.Tensor | None = None,
+    label_dropout: float = 0.0,
+    null_class: int | None = None,
+    config: TrainConfig | None = None,
+    checkpoint_dir: str | Path | None = None,
+    device: str | torch.device | None = None,
+) -> TrainResult:
     """Train `model` to predict the noise; returns a `TrainResult` (model, EMA model, losses, wall time).
 
     Args:
@@ -138,19 +182,44 @@ def train_diffusion(model: nn.Module, images: torch.Tensor, noise_schedule: Nois
         device: where to train (default: CUDA if available; under `torchrun`, this process's GPU).
     """
     batch = make_batch_fn(images, noise_schedule, labels, label_dropout, null_class)
-    return fit(model, lambda m, b: diffusion_loss(m, noise_schedule, b), batch, config or TrainConfig(),
-               checkpoint_dir, device)
+    return fit(
+        model,
+        lambda m, b: diffusion_loss(m, noise_schedule, b),
+        batch,
+        config or TrainConfig(),
+        checkpoint_dir,
+        device,
+    )
 
 
-def train_classifier(classifier: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                     noise_schedule: NoiseScheduleVP, config: TrainConfig | None = None,
-                     checkpoint_dir: str | Path | None = None, device: str | torch.device | None = None
-                     ) -> TrainResult:
+def train_classifier(
+    classifier: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    noise_schedule: NoiseScheduleVP,
+    config: TrainConfig | None = None,
+    checkpoint_dir: str | Path | None = None,
+    device: str | torch.device | None = None,
+) -> TrainResult:
     """Train a noisy classifier $p_\\phi(y \\mid x_t, t)$ with cross-entropy at random $t$."""
     batch = make_batch_fn(images, noise_schedule, labels)
-    return fit(classifier, lambda m, b: classifier_loss(m, noise_schedule, b), batch,
-               config or TrainConfig(), checkpoint_dir, device)
+    return fit(
+        classifier,
+        lambda m, b: classifier_loss(m, noise_schedule, b),
+        batch,
+        config or TrainConfig(),
+        checkpoint_dir,
+        device,
+    )
 
 
-__all__ = ["classifier_loss", "diffusion_loss", "drop_labels", "make_batch_fn", "noised",
-           "sample_t", "train_classifier", "train_diffusion"]
+__all__ = [
+    "classifier_loss",
+    "diffusion_loss",
+    "drop_labels",
+    "make_batch_fn",
+    "noised",
+    "sample_t",
+    "train_classifier",
+    "train_diffusion",
+]

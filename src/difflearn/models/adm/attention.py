@@ -46,18 +46,24 @@ def split_qkv(qkv: torch.Tensor, num_heads: int, order: str):
         raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
     B, T, width = qkv.shape
     if width % (3 * num_heads):
-        raise ValueError(f"qkv width {width} is not divisible by 3 * num_heads = {3 * num_heads}")
+        raise ValueError(
+            f"qkv width {width} is not divisible by 3 * num_heads = {3 * num_heads}"
+        )
     d = width // (3 * num_heads)
     if order == "legacy":
         qkv = qkv.view(B, T, num_heads, 3, d).permute(3, 0, 2, 1, 4)  # (3, B, H, T, d)
     else:
         qkv = qkv.view(B, T, 3, num_heads, d).permute(2, 0, 3, 1, 4)  # (3, B, H, T, d)
     return qkv[0], qkv[1], qkv[2]
+
+
 # --8<-- [end:split_heads]
 
 
 # --8<-- [start:attention_core]
-def attention_tokens(qkv: torch.Tensor, num_heads: int, order: str, backend: str = "sdpa") -> torch.Tensor:
+def attention_tokens(
+    qkv: torch.Tensor, num_heads: int, order: str, backend: str = "sdpa"
+) -> torch.Tensor:
     """Multi-head attention on a token-major `(B, T, 3C)` tensor -> `(B, T, C)`.
 
     `backend="sdpa"`: `scaled_dot_product_attention`; `"einsum"`: the original's arithmetic.
@@ -73,6 +79,8 @@ def attention_tokens(qkv: torch.Tensor, num_heads: int, order: str, backend: str
         w = torch.softmax(w.float(), dim=-1).to(w.dtype)
         a = torch.einsum("bhts,bhsd->bhtd", w, v)
     return a.transpose(1, 2).reshape(B, T, H * d)
+
+
 # --8<-- [end:attention_core]
 
 
@@ -82,8 +90,11 @@ class _QKVAttentionBase(nn.Module):
     def __init__(self, n_heads: int, backend: str = "sdpa", fast: bool | None = None):
         super().__init__()
         if fast is not None:
-            warnings.warn("QKVAttention(fast=...) is deprecated: pass backend='sdpa' or 'einsum'",
-                          DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "QKVAttention(fast=...) is deprecated: pass backend='sdpa' or 'einsum'",
+                DeprecationWarning,
+                stacklevel=2,
+            )
             backend = "sdpa" if fast else "einsum"
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
@@ -92,7 +103,9 @@ class _QKVAttentionBase(nn.Module):
 
     def forward(self, qkv: torch.Tensor) -> torch.Tensor:
         """Channel-major `(B, 3C, T)` -> `(B, C, T)`, the original's interface."""
-        out = attention_tokens(qkv.transpose(1, 2), self.n_heads, self.order, self.backend)
+        out = attention_tokens(
+            qkv.transpose(1, 2), self.n_heads, self.order, self.backend
+        )
         return out.transpose(1, 2)
 
 
@@ -119,16 +132,24 @@ class AttentionBlock(nn.Module):
     `num_heads`.
     """
 
-    def __init__(self, channels, num_heads=1, num_head_channels=-1, use_checkpoint=False,
-                 use_new_attention_order=False):
+    def __init__(
+        self,
+        channels,
+        num_heads=1,
+        num_head_channels=-1,
+        use_checkpoint=False,
+        use_new_attention_order=False,
+    ):
         super().__init__()
         self.channels = channels
         if num_head_channels == -1:
             self.num_heads = num_heads
         else:
             if channels % num_head_channels:
-                raise ValueError(f"channels {channels} is not divisible by num_head_channels "
-                                 f"{num_head_channels}")
+                raise ValueError(
+                    f"channels {channels} is not divisible by num_head_channels "
+                    f"{num_head_channels}"
+                )
             self.num_heads = channels // num_head_channels
         self.use_checkpoint = use_checkpoint
         self.norm = normalization(channels)
@@ -139,21 +160,31 @@ class AttentionBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.use_checkpoint and torch.is_grad_enabled():
-            return torch.utils.checkpoint.checkpoint(self._forward, x, use_reentrant=False)
+            return torch.utils.checkpoint.checkpoint(
+                self._forward, x, use_reentrant=False
+            )
         return self._forward(x)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         B, C, *spatial = x.shape
         x = x.reshape(B, C, -1)  # (B, C, T)
         h = self.norm(x)
-        if self.attention.backend == "einsum":  # the reference path, channel-major like the original
+        if (
+            self.attention.backend == "einsum"
+        ):  # the reference path, channel-major like the original
             h = self.proj_out(self.attention(self.qkv(h)))
             return (x + h).reshape(B, C, *spatial)
         # sdpa path: token-major, so q, k, v are views with unit stride in d
-        qkv = F.linear(h.transpose(1, 2), self.qkv.weight[:, :, 0], self.qkv.bias)  # (B, T, 3C)
-        a = attention_tokens(qkv, self.num_heads, self.attention.order, "sdpa")  # (B, T, C)
+        qkv = F.linear(
+            h.transpose(1, 2), self.qkv.weight[:, :, 0], self.qkv.bias
+        )  # (B, T, 3C)
+        a = attention_tokens(
+            qkv, self.num_heads, self.attention.order, "sdpa"
+        )  # (B, T, C)
         h = F.linear(a, self.proj_out.weight[:, :, 0], self.proj_out.bias)  # (B, T, C)
         return (x + h.transpose(1, 2)).reshape(B, C, *spatial)
+
+
 # --8<-- [end:attention_block]
 
 
@@ -166,10 +197,13 @@ class AttentionPool2d(nn.Module):
     attention layer (new head order) and a projection, is the pooled vector.
     """
 
-    def __init__(self, spacial_dim: int, embed_dim: int, num_heads_channels: int, output_dim=None):
+    def __init__(
+        self, spacial_dim: int, embed_dim: int, num_heads_channels: int, output_dim=None
+    ):
         super().__init__()
         self.positional_embedding = nn.Parameter(
-            torch.randn(embed_dim, spacial_dim**2 + 1) / embed_dim**0.5)  # (C, T + 1)
+            torch.randn(embed_dim, spacial_dim**2 + 1) / embed_dim**0.5
+        )  # (C, T + 1)
         self.qkv_proj = conv_nd(1, embed_dim, 3 * embed_dim, 1)
         self.c_proj = conv_nd(1, embed_dim, output_dim or embed_dim, 1)
         self.num_heads = embed_dim // num_heads_channels
@@ -182,6 +216,8 @@ class AttentionPool2d(nn.Module):
         x = x + self.positional_embedding[None].to(x.dtype)
         x = self.c_proj(self.attention(self.qkv_proj(x)))  # (B, out, T + 1)
         return x[:, :, 0]
+
+
 # --8<-- [end:attention_pool]
 
 

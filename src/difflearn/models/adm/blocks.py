@@ -17,7 +17,9 @@ from .nn import avg_pool_nd, conv_nd, normalization, zero_module
 class TimestepBlock(nn.Module):
     """A module whose `forward(x, emb)` also takes the time embedding."""
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+    def forward(
+        self, x: torch.Tensor, emb: torch.Tensor
+    ) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -48,7 +50,9 @@ class Upsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.dims == 3:
-            x = F.interpolate(x, (x.shape[2], x.shape[3] * 2, x.shape[4] * 2), mode="nearest")
+            x = F.interpolate(
+                x, (x.shape[2], x.shape[3] * 2, x.shape[4] * 2), mode="nearest"
+            )
         else:
             x = F.interpolate(x, scale_factor=2, mode="nearest")
         return self.conv(x) if self.use_conv else x
@@ -65,14 +69,20 @@ class Downsample(nn.Module):
         self.dims = dims
         stride = 2 if dims != 3 else (1, 2, 2)
         if use_conv:
-            self.op = conv_nd(dims, self.channels, self.out_channels, 3, stride=stride, padding=1)
+            self.op = conv_nd(
+                dims, self.channels, self.out_channels, 3, stride=stride, padding=1
+            )
         else:
             if self.channels != self.out_channels:
-                raise ValueError(f"pooling cannot change channels: {channels} -> {out_channels}")
+                raise ValueError(
+                    f"pooling cannot change channels: {channels} -> {out_channels}"
+                )
             self.op = avg_pool_nd(dims, kernel_size=stride, stride=stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.op(x)
+
+
 # --8<-- [end:resample]
 
 
@@ -90,8 +100,19 @@ class ResBlock(TimestepBlock):
     """
 
     # --8<-- [start:resblock_init]
-    def __init__(self, channels, emb_channels, dropout, out_channels=None, use_conv=False,
-                 use_scale_shift_norm=False, dims=2, use_checkpoint=False, up=False, down=False):
+    def __init__(
+        self,
+        channels,
+        emb_channels,
+        dropout,
+        out_channels=None,
+        use_conv=False,
+        use_scale_shift_norm=False,
+        dims=2,
+        use_checkpoint=False,
+        up=False,
+        down=False,
+    ):
         super().__init__()
         self.channels = channels
         self.emb_channels = emb_channels
@@ -108,9 +129,15 @@ class ResBlock(TimestepBlock):
         )
         self.updown = up or down
         if up:
-            self.h_upd, self.x_upd = Upsample(channels, False, dims), Upsample(channels, False, dims)
+            self.h_upd, self.x_upd = (
+                Upsample(channels, False, dims),
+                Upsample(channels, False, dims),
+            )
         elif down:
-            self.h_upd, self.x_upd = Downsample(channels, False, dims), Downsample(channels, False, dims)
+            self.h_upd, self.x_upd = (
+                Downsample(channels, False, dims),
+                Downsample(channels, False, dims),
+            )
         else:
             self.h_upd = self.x_upd = nn.Identity()
         # one linear layer maps the embedding to a bias (or to a scale and a shift)
@@ -120,19 +147,26 @@ class ResBlock(TimestepBlock):
             normalization(self.out_channels),
             nn.SiLU(),
             nn.Dropout(p=dropout),
-            zero_module(conv_nd(dims, self.out_channels, self.out_channels, 3, padding=1)),
+            zero_module(
+                conv_nd(dims, self.out_channels, self.out_channels, 3, padding=1)
+            ),
         )
         if self.out_channels == channels:
             self.skip_connection = nn.Identity()
         elif use_conv:
-            self.skip_connection = conv_nd(dims, channels, self.out_channels, 3, padding=1)
+            self.skip_connection = conv_nd(
+                dims, channels, self.out_channels, 3, padding=1
+            )
         else:
             self.skip_connection = conv_nd(dims, channels, self.out_channels, 1)
+
     # --8<-- [end:resblock_init]
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         if self.use_checkpoint and torch.is_grad_enabled():
-            return torch.utils.checkpoint.checkpoint(self._forward, x, emb, use_reentrant=False)
+            return torch.utils.checkpoint.checkpoint(
+                self._forward, x, emb, use_reentrant=False
+            )
         return self._forward(x, emb)
 
     # --8<-- [start:resblock_forward]
@@ -144,7 +178,9 @@ class ResBlock(TimestepBlock):
         else:
             h = self.in_layers(x)  # (B, C_out, H, W)
         emb_out = self.emb_layers(emb).to(h.dtype)  # (B, C_out) or (B, 2 C_out)
-        emb_out = emb_out.reshape(*emb_out.shape, *([1] * (h.ndim - 2)))  # broadcast over space
+        emb_out = emb_out.reshape(
+            *emb_out.shape, *([1] * (h.ndim - 2))
+        )  # broadcast over space
         if self.use_scale_shift_norm:  # AdaGN
             norm, rest = self.out_layers[0], self.out_layers[1:]
             scale, shift = emb_out.chunk(2, dim=1)
@@ -152,4 +188,5 @@ class ResBlock(TimestepBlock):
         else:
             h = self.out_layers(h + emb_out)
         return self.skip_connection(x) + h
+
     # --8<-- [end:resblock_forward]

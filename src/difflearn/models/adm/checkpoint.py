@@ -21,23 +21,39 @@ from .presets import PRESETS, check_preset, create_model
 
 SUFFIXES = (".pt", ".pth", ".bin", ".safetensors")
 # constructor argument -> the command-line flag of guided-diffusion that sets it
-FLAG_NAMES = {"model": "model type (diffusion / upsampler / classifier)", "in_channels": "in_channels",
-              "model_channels": "num_channels (classifier_width)", "out_channels": "learn_sigma",
-              "num_res_blocks": "num_res_blocks (classifier_depth)",
-              "channel_mult": "image_size (it sets channel_mult)",
-              "attention_resolutions": "attention_resolutions",
-              "num_classes": "class_cond", "use_scale_shift_norm": "use_scale_shift_norm",
-              "resblock_updown": "resblock_updown", "conv_resample": "conv_resample",
-              "pool": "classifier_pool", "image_size": "image_size"}
-HIDDEN = ("image_size", "dropout", "num_heads", "num_head_channels", "num_heads_upsample",
-          "use_new_attention_order", "use_fp16")
+FLAG_NAMES = {
+    "model": "model type (diffusion / upsampler / classifier)",
+    "in_channels": "in_channels",
+    "model_channels": "num_channels (classifier_width)",
+    "out_channels": "learn_sigma",
+    "num_res_blocks": "num_res_blocks (classifier_depth)",
+    "channel_mult": "image_size (it sets channel_mult)",
+    "attention_resolutions": "attention_resolutions",
+    "num_classes": "class_cond",
+    "use_scale_shift_norm": "use_scale_shift_norm",
+    "resblock_updown": "resblock_updown",
+    "conv_resample": "conv_resample",
+    "pool": "classifier_pool",
+    "image_size": "image_size",
+}
+HIDDEN = (
+    "image_size",
+    "dropout",
+    "num_heads",
+    "num_head_channels",
+    "num_heads_upsample",
+    "use_new_attention_order",
+    "use_fp16",
+)
 
 
 def read_state_dict(path) -> dict[str, torch.Tensor]:
     """Tensors of a `.pt`/`.pth`/`.bin` (weights only) or `.safetensors` file."""
     path = Path(path)
     if path.suffix not in SUFFIXES:
-        raise ValueError(f"path suffix must be one of {SUFFIXES}, got {path.suffix!r} ({path})")
+        raise ValueError(
+            f"path suffix must be one of {SUFFIXES}, got {path.suffix!r} ({path})"
+        )
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     if path.suffix == ".safetensors":
@@ -47,18 +63,24 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
     try:
         sd = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        raise ValueError(f"refusing to load {path}: it holds pickled objects other than tensors "
-                         f"(weights_only=True rejected it: {str(err).splitlines()[0]})") from err
+        raise ValueError(
+            f"refusing to load {path}: it holds pickled objects other than tensors "
+            f"(weights_only=True rejected it: {str(err).splitlines()[0]})"
+        ) from err
     if isinstance(sd, dict) and isinstance(sd.get("state_dict"), dict):
         sd = sd["state_dict"]
-    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-        raise ValueError(f"{path} must hold a dict of tensors (a state dict), got {type(sd).__name__}")
+    if not isinstance(sd, dict) or not all(
+        isinstance(v, torch.Tensor) for v in sd.values()
+    ):
+        raise ValueError(
+            f"{path} must hold a dict of tensors (a state dict), got {type(sd).__name__}"
+        )
     return sd
 
 
 def _block(sd, prefix: str, i: int) -> set[str]:
     head = f"{prefix}.{i}."
-    return {k[len(head):] for k in sd if k.startswith(head)}
+    return {k[len(head) :] for k in sd if k.startswith(head)}
 
 
 # --8<-- [start:infer_config]
@@ -70,41 +92,74 @@ def infer_config(sd: dict[str, torch.Tensor]) -> dict:
     dropout) are taken.
     """
     if "time_embed.0.weight" not in sd or "input_blocks.0.0.weight" not in sd:
-        raise ValueError("state dict must be an ADM UNet's or classifier's (keys time_embed.0.weight and "
-                         f"input_blocks.0.0.weight), got keys {sorted(sd)[:5]}...")
+        raise ValueError(
+            "state dict must be an ADM UNet's or classifier's (keys time_embed.0.weight and "
+            f"input_blocks.0.0.weight), got keys {sorted(sd)[:5]}..."
+        )
     model_channels = sd["time_embed.0.weight"].shape[1]
     in_channels = sd["input_blocks.0.0.weight"].shape[1]
     n_in = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("input_blocks."))
     kinds = []  # what each input block is: res, down (a strided conv) or pool (no weights)
     for i in range(1, n_in):
         sub = _block(sd, "input_blocks", i)
-        kinds.append("down" if "0.op.weight" in sub else "res" if "0.in_layers.0.weight" in sub else "pool")
+        kinds.append(
+            "down"
+            if "0.op.weight" in sub
+            else "res"
+            if "0.in_layers.0.weight" in sub
+            else "pool"
+        )
     plain_down = [i for i, kind in enumerate(kinds, 1) if kind != "res"]
-    cfg = dict(in_channels=in_channels, model_channels=model_channels, conv_resample="pool" not in kinds,
-               dims=sd["input_blocks.0.0.weight"].ndim - 2, resblock_updown=not plain_down,
-               use_scale_shift_norm=sd["middle_block.0.emb_layers.1.weight"].shape[0]
-               == 2 * sd["middle_block.0.out_layers.3.weight"].shape[0])
+    cfg = dict(
+        in_channels=in_channels,
+        model_channels=model_channels,
+        conv_resample="pool" not in kinds,
+        dims=sd["input_blocks.0.0.weight"].ndim - 2,
+        resblock_updown=not plain_down,
+        use_scale_shift_norm=sd["middle_block.0.emb_layers.1.weight"].shape[0]
+        == 2 * sd["middle_block.0.out_layers.3.weight"].shape[0],
+    )
     if "output_blocks.0.0.in_layers.0.weight" in sd:  # a full UNet
         out_channels = sd["out.2.weight"].shape[0]
         superres = in_channels == 6 and out_channels in (3, 6)
-        cfg.update(model="SuperResModel" if superres else "UNetModel", out_channels=out_channels,
-                   in_channels=in_channels // 2 if superres else in_channels,
-                   num_classes=sd["label_emb.weight"].shape[0] if "label_emb.weight" in sd else None)
+        cfg.update(
+            model="SuperResModel" if superres else "UNetModel",
+            out_channels=out_channels,
+            in_channels=in_channels // 2 if superres else in_channels,
+            num_classes=sd["label_emb.weight"].shape[0]
+            if "label_emb.weight" in sd
+            else None,
+        )
     else:  # the encoder of a classifier
         cfg.update(model="EncoderUNetModel", **_pool_head(sd))
     # blocks per level: up to the first plain downsampler, or else every depth the count allows
-    depths = [plain_down[0] - 1] if plain_down else [d for d in range(1, n_in) if n_in % (d + 1) == 0]
-    tokens_side = cfg.pop("tokens_side", None)  # attention pool: the last feature map is side x side
+    depths = (
+        [plain_down[0] - 1]
+        if plain_down
+        else [d for d in range(1, n_in) if n_in % (d + 1) == 0]
+    )
+    tokens_side = cfg.pop(
+        "tokens_side", None
+    )  # attention pool: the last feature map is side x side
     for depth in depths:
         candidate = dict(cfg, **_levels(sd, n_in, depth, model_channels))
         if tokens_side is not None:
-            candidate["image_size"] = tokens_side * 2 ** (len(candidate["channel_mult"]) - 1)
+            candidate["image_size"] = tokens_side * 2 ** (
+                len(candidate["channel_mult"]) - 1
+            )
         candidate = _fill_hidden(candidate)
-        probe = create_model({k: v for k, v in candidate.items() if k != "matching_presets"}, device="meta")
+        probe = create_model(
+            {k: v for k, v in candidate.items() if k != "matching_presets"},
+            device="meta",
+        )
         if not any(_mismatch_report(sd, probe)):
             return candidate
-    raise ValueError(f"could not infer a configuration that fits the state dict (tried num_res_blocks in "
-                     f"{depths}); pass a preset")
+    raise ValueError(
+        f"could not infer a configuration that fits the state dict (tried num_res_blocks in "
+        f"{depths}); pass a preset"
+    )
+
+
 # --8<-- [end:infer_config]
 
 
@@ -118,15 +173,21 @@ def _levels(sd, n_in: int, depth: int, model_channels: int) -> dict:
         channel_mult.append(int(m) if m == int(m) else m)
         if "1.qkv.weight" in _block(sd, "input_blocks", first):
             attention.append(2**level)
-    return dict(num_res_blocks=depth, channel_mult=tuple(channel_mult),
-                attention_resolutions=tuple(attention))
+    return dict(
+        num_res_blocks=depth,
+        channel_mult=tuple(channel_mult),
+        attention_resolutions=tuple(attention),
+    )
 
 
 def _pool_head(sd) -> dict:
     if "out.2.positional_embedding" in sd:
         tokens = sd["out.2.positional_embedding"].shape[1] - 1
-        return dict(pool="attention", out_channels=sd["out.2.c_proj.weight"].shape[0],
-                    tokens_side=round(tokens**0.5))
+        return dict(
+            pool="attention",
+            out_channels=sd["out.2.c_proj.weight"].shape[0],
+            tokens_side=round(tokens**0.5),
+        )
     if "out.3.weight" in sd and sd["out.3.weight"].ndim > 2:
         return dict(pool="adaptive", out_channels=sd["out.3.weight"].shape[0])
     if "out.3.weight" in sd:
@@ -136,11 +197,15 @@ def _pool_head(sd) -> dict:
 
 def structure(cfg: dict) -> dict:
     """The arguments that decide keys and shapes (what a state dict can tell)."""
-    keep = set(FLAG_NAMES) - {"image_size"} | ({"image_size"} if cfg.get("pool") == "attention" else set())
+    keep = set(FLAG_NAMES) - {"image_size"} | (
+        {"image_size"} if cfg.get("pool") == "attention" else set()
+    )
     out = {k: cfg.get(k) for k in sorted(keep)}
     out.setdefault("conv_resample", True)
     levels = [2**i for i in range(len(cfg["channel_mult"]))]
-    out["attention_resolutions"] = tuple(sorted(r for r in set(cfg["attention_resolutions"]) if r in levels))
+    out["attention_resolutions"] = tuple(
+        sorted(r for r in set(cfg["attention_resolutions"]) if r in levels)
+    )
     out["pool"] = cfg.get("pool")
     if out["resblock_updown"]:
         out["conv_resample"] = True  # unused when the ResBlocks resample
@@ -156,9 +221,17 @@ def matching_presets(cfg: dict) -> list[str]:
 def _fill_hidden(cfg: dict) -> dict:
     matches = matching_presets(cfg)
     if matches:
-        cfg.update({k: PRESETS[matches[0]][k] for k in HIDDEN if k in PRESETS[matches[0]] and k not in cfg})
+        cfg.update(
+            {
+                k: PRESETS[matches[0]][k]
+                for k in HIDDEN
+                if k in PRESETS[matches[0]] and k not in cfg
+            }
+        )
     cfg.setdefault("image_size", None)
-    if "num_head_channels" not in cfg:  # unknown heads: ADM's default of 64 channels per head
+    if (
+        "num_head_channels" not in cfg
+    ):  # unknown heads: ADM's default of 64 channels per head
         width = min(int(m * cfg["model_channels"]) for m in cfg["channel_mult"])
         cfg["num_head_channels"] = 64 if width % 64 == 0 else -1
     cfg["matching_presets"] = matches
@@ -169,8 +242,11 @@ def _mismatch_report(sd: dict, model: nn.Module) -> tuple[list, list, list]:
     own = model.state_dict()
     missing = sorted(set(own) - set(sd))
     unexpected = sorted(set(sd) - set(own))
-    shapes = sorted(f"{k}: checkpoint {tuple(sd[k].shape)}, model {tuple(own[k].shape)}"
-                    for k in set(sd) & set(own) if sd[k].shape != own[k].shape)
+    shapes = sorted(
+        f"{k}: checkpoint {tuple(sd[k].shape)}, model {tuple(own[k].shape)}"
+        for k in set(sd) & set(own)
+        if sd[k].shape != own[k].shape
+    )
     return missing, unexpected, shapes
 
 
@@ -186,17 +262,27 @@ def _as_flag(key: str, cfg: dict) -> str:
 def _explain(sd: dict, label: str, cfg: dict, missing, unexpected, shapes) -> str:
     def listing(title, items):
         more = f" ... (+{len(items) - 8} more)" if len(items) > 8 else ""
-        return f"\n  {title} ({len(items)}): {', '.join(items[:8])}{more}" if items else ""
+        return (
+            f"\n  {title} ({len(items)}): {', '.join(items[:8])}{more}" if items else ""
+        )
 
     lines = f"checkpoint does not fit {label}:" + listing("missing keys", missing)
-    lines += listing("unexpected keys", unexpected) + listing("shape mismatches", shapes)
+    lines += listing("unexpected keys", unexpected) + listing(
+        "shape mismatches", shapes
+    )
     try:
         found = infer_config(sd)
     except (ValueError, KeyError, StopIteration):
-        return lines + "\n  the file does not look like an ADM UNet or classifier checkpoint"
+        return (
+            lines
+            + "\n  the file does not look like an ADM UNet or classifier checkpoint"
+        )
     want, have = structure(cfg), structure(found)
-    wrong = [f"{FLAG_NAMES[k]} (model: {_as_flag(k, want)}, checkpoint: {_as_flag(k, have)})"
-             for k in FLAG_NAMES if k in want and k in have and want[k] != have[k]]
+    wrong = [
+        f"{FLAG_NAMES[k]} (model: {_as_flag(k, want)}, checkpoint: {_as_flag(k, have)})"
+        for k in FLAG_NAMES
+        if k in want and k in have and want[k] != have[k]
+    ]
     if wrong:
         lines += "\n  likely wrong flag: " + "; ".join(wrong)
     if found["matching_presets"]:
@@ -205,8 +291,12 @@ def _explain(sd: dict, label: str, cfg: dict, missing, unexpected, shapes) -> st
 
 
 # --8<-- [start:load_checkpoint]
-def load_checkpoint(path: str | Path, preset: str | None = None, device: str | torch.device | None = None,
-                    **overrides: object) -> nn.Module:
+def load_checkpoint(
+    path: str | Path,
+    preset: str | None = None,
+    device: str | torch.device | None = None,
+    **overrides: object,
+) -> nn.Module:
     """Build the model for a checkpoint and load its weights with `strict=True`.
 
     Args:
@@ -229,8 +319,12 @@ def load_checkpoint(path: str | Path, preset: str | None = None, device: str | t
     missing, unexpected, shapes = _mismatch_report(sd, probe)
     if missing or unexpected or shapes:
         label = f"preset {preset!r}" if preset else "the inferred configuration"
-        raise ValueError(_explain(sd, label, cfg, missing, unexpected, shapes) + f"\n  file: {path}")
+        raise ValueError(
+            _explain(sd, label, cfg, missing, unexpected, shapes) + f"\n  file: {path}"
+        )
     model = create_model(cfg, device="meta")
     model.load_state_dict(sd, strict=True, assign=True)
     return model.to(device or "cpu").eval()
+
+
 # --8<-- [end:load_checkpoint]

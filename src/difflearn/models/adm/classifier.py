@@ -39,11 +39,28 @@ class EncoderUNetModel(nn.Module):
     * `"spatial_v2"`: the same with GroupNorm and SiLU in the MLP.
     """
 
-    def __init__(self, image_size, in_channels, model_channels, out_channels, num_res_blocks,
-                 attention_resolutions, dropout=0, channel_mult=(1, 2, 4, 8), conv_resample=True, dims=2,
-                 use_checkpoint=False, use_fp16=False, num_heads=1, num_head_channels=-1,
-                 num_heads_upsample=-1, use_scale_shift_norm=False, resblock_updown=False,
-                 use_new_attention_order=False, pool="adaptive"):
+    def __init__(
+        self,
+        image_size,
+        in_channels,
+        model_channels,
+        out_channels,
+        num_res_blocks,
+        attention_resolutions,
+        dropout=0,
+        channel_mult=(1, 2, 4, 8),
+        conv_resample=True,
+        dims=2,
+        use_checkpoint=False,
+        use_fp16=False,
+        num_heads=1,
+        num_head_channels=-1,
+        num_heads_upsample=-1,
+        use_scale_shift_norm=False,
+        resblock_updown=False,
+        use_new_attention_order=False,
+        pool="adaptive",
+    ):
         super().__init__()
         if pool not in POOLS:
             raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
@@ -51,7 +68,11 @@ class EncoderUNetModel(nn.Module):
             raise ValueError("pool='attention' needs num_head_channels, got -1")
         if num_heads_upsample == -1:
             num_heads_upsample = num_heads
-        self.image_size, self.in_channels, self.out_channels = image_size, in_channels, out_channels
+        self.image_size, self.in_channels, self.out_channels = (
+            image_size,
+            in_channels,
+            out_channels,
+        )
         self.model_channels, self.num_res_blocks = model_channels, num_res_blocks
         self.attention_resolutions, self.dropout = attention_resolutions, dropout
         self.channel_mult, self.conv_resample = channel_mult, conv_resample
@@ -61,20 +82,34 @@ class EncoderUNetModel(nn.Module):
 
         emb_dim = model_channels * 4
         self.time_embed = nn.Sequential(
-            nn.Linear(model_channels, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+            nn.Linear(model_channels, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim)
+        )
 
         def res(ch_in, ch_out, **kw):
-            return ResBlock(ch_in, emb_dim, dropout, out_channels=ch_out, dims=dims,
-                            use_checkpoint=use_checkpoint, use_scale_shift_norm=use_scale_shift_norm, **kw)
+            return ResBlock(
+                ch_in,
+                emb_dim,
+                dropout,
+                out_channels=ch_out,
+                dims=dims,
+                use_checkpoint=use_checkpoint,
+                use_scale_shift_norm=use_scale_shift_norm,
+                **kw,
+            )
 
         def attn(ch):
-            return AttentionBlock(ch, use_checkpoint=use_checkpoint, num_heads=num_heads,
-                                  num_head_channels=num_head_channels,
-                                  use_new_attention_order=use_new_attention_order)
+            return AttentionBlock(
+                ch,
+                use_checkpoint=use_checkpoint,
+                num_heads=num_heads,
+                num_head_channels=num_head_channels,
+                use_new_attention_order=use_new_attention_order,
+            )
 
         ch = int(channel_mult[0] * model_channels)
         self.input_blocks = nn.ModuleList(
-            [TimestepEmbedSequential(conv_nd(dims, in_channels, ch, 3, padding=1))])
+            [TimestepEmbedSequential(conv_nd(dims, in_channels, ch, 3, padding=1))]
+        )
         feature_size, ds = ch, 1  # feature_size: sum of the widths of all block outputs
         for level, mult in enumerate(channel_mult):
             for _ in range(num_res_blocks):
@@ -85,7 +120,11 @@ class EncoderUNetModel(nn.Module):
                 self.input_blocks.append(TimestepEmbedSequential(*layers))
                 feature_size += ch
             if level != len(channel_mult) - 1:
-                down = res(ch, ch, down=True) if resblock_updown else Downsample(ch, conv_resample, dims, ch)
+                down = (
+                    res(ch, ch, down=True)
+                    if resblock_updown
+                    else Downsample(ch, conv_resample, dims, ch)
+                )
                 self.input_blocks.append(TimestepEmbedSequential(down))
                 ds *= 2
                 feature_size += ch
@@ -96,16 +135,30 @@ class EncoderUNetModel(nn.Module):
         # --8<-- [start:pool_heads]
         self.pool = pool
         if pool == "adaptive":
-            self.out = nn.Sequential(normalization(ch), nn.SiLU(), nn.AdaptiveAvgPool2d((1, 1)),
-                                     zero_module(conv_nd(dims, ch, out_channels, 1)), nn.Flatten())
+            self.out = nn.Sequential(
+                normalization(ch),
+                nn.SiLU(),
+                nn.AdaptiveAvgPool2d((1, 1)),
+                zero_module(conv_nd(dims, ch, out_channels, 1)),
+                nn.Flatten(),
+            )
         elif pool == "attention":
-            self.out = nn.Sequential(normalization(ch), nn.SiLU(),
-                                     AttentionPool2d(image_size // ds, ch, num_head_channels, out_channels))
+            self.out = nn.Sequential(
+                normalization(ch),
+                nn.SiLU(),
+                AttentionPool2d(image_size // ds, ch, num_head_channels, out_channels),
+            )
         elif pool == "spatial":
-            self.out = nn.Sequential(nn.Linear(feature_size, 2048), nn.ReLU(), nn.Linear(2048, out_channels))
+            self.out = nn.Sequential(
+                nn.Linear(feature_size, 2048), nn.ReLU(), nn.Linear(2048, out_channels)
+            )
         else:  # spatial_v2
-            self.out = nn.Sequential(nn.Linear(feature_size, 2048), normalization(2048), nn.SiLU(),
-                                     nn.Linear(2048, out_channels))
+            self.out = nn.Sequential(
+                nn.Linear(feature_size, 2048),
+                normalization(2048),
+                nn.SiLU(),
+                nn.Linear(2048, out_channels),
+            )
         # --8<-- [end:pool_heads]
 
     @property
@@ -144,4 +197,5 @@ class EncoderUNetModel(nn.Module):
             h = torch.cat(means, dim=-1)  # (B, feature_size)
         head_dtype = next(self.out.parameters()).dtype
         return self.out(h.to(head_dtype))
+
     # --8<-- [end:encoder_forward]

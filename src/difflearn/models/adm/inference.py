@@ -13,8 +13,13 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 # --8<-- [start:optimize]
-def optimize(model: nn.Module, dtype: str = "fp32", channels_last: bool = False, compile: bool = False,
-             compile_mode: str | None = None):
+def optimize(
+    model: nn.Module,
+    dtype: str = "fp32",
+    channels_last: bool = False,
+    compile: bool = False,
+    compile_mode: str | None = None,
+):
     """Prepare a model for fast inference and return it (or its compiled version).
 
     Args:
@@ -36,6 +41,8 @@ def optimize(model: nn.Module, dtype: str = "fp32", channels_last: bool = False,
     if compile:
         return torch.compile(model, mode=compile_mode)
     return model
+
+
 # --8<-- [end:optimize]
 
 

@@ -31,10 +31,14 @@ def split_learned_sigma(model_output: torch.Tensor, channels: int | None = None)
 
 def eps_only(model, channels: int):
     """Wrap `model(x, t, **kw)` so that it returns only the first `channels` channels (the noise)."""
+
     def model_fn(x, t, *args, **kwargs):
         out = model(x, t, *args, **kwargs)
         return out[:, :channels] if out.shape[1] == 2 * channels else out
+
     return model_fn
+
+
 # --8<-- [end:split]
 
 
@@ -49,7 +53,9 @@ def posterior_log_variance_clipped(betas: torch.Tensor) -> torch.Tensor:
     return torch.log(torch.cat([beta_tilde[1:2], beta_tilde[1:]]))
 
 
-def learned_log_variance(v: torch.Tensor, t: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
+def learned_log_variance(
+    v: torch.Tensor, t: torch.Tensor, betas: torch.Tensor
+) -> torch.Tensor:
     r"""$\log\Sigma_\theta$ from the model's `v` at integer steps `t` `(B,)` (Eq. 15 above).
 
     `v` is not clipped: a trained model keeps it near $[-1, 1]$ by itself.
@@ -59,4 +65,6 @@ def learned_log_variance(v: torch.Tensor, t: torch.Tensor, betas: torch.Tensor) 
     max_log = torch.log(betas.double()).to(v.device)[t].reshape(shape)
     frac = (v.double() + 1) / 2
     return (frac * max_log + (1 - frac) * min_log).to(v.dtype)
+
+
 # --8<-- [end:variance]

@@ -17,7 +17,9 @@ DIMS = (1, 2, 3)
 
 
 # --8<-- [start:timestep_embedding]
-def timestep_embedding(timesteps: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+def timestep_embedding(
+    timesteps: torch.Tensor, dim: int, max_period: float = 10000.0
+) -> torch.Tensor:
     r"""Sinusoidal embedding of (possibly fractional) timesteps.
 
     With $d$ = `dim` and $k = 0, \dots, d/2 - 1$ the frequencies are
@@ -46,6 +48,8 @@ def timestep_embedding(timesteps: torch.Tensor, dim: int, max_period: float = 10
     if dim % 2:
         emb = F.pad(emb, (0, 1))
     return emb
+
+
 # --8<-- [end:timestep_embedding]
 
 
@@ -61,12 +65,16 @@ class GroupNorm32(nn.GroupNorm):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         weight = None if self.weight is None else self.weight.float()
         bias = None if self.bias is None else self.bias.float()
-        return F.group_norm(x.float(), self.num_groups, weight, bias, self.eps).to(x.dtype)
+        return F.group_norm(x.float(), self.num_groups, weight, bias, self.eps).to(
+            x.dtype
+        )
 
 
 def normalization(channels: int) -> GroupNorm32:
     """The norm used everywhere in ADM: 32 groups, eps 1e-5, affine."""
     return GroupNorm32(32, channels)
+
+
 # --8<-- [end:groupnorm32]
 
 
@@ -81,6 +89,8 @@ def zero_module(module: nn.Module) -> nn.Module:
     for p in module.parameters():
         p.detach().zero_()
     return module
+
+
 # --8<-- [end:zero_module]
 
 

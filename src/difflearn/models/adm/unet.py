@@ -30,7 +30,9 @@ def check_timesteps(x: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
     if timesteps.ndim == 0:
         timesteps = timesteps.expand(x.shape[0])
     if timesteps.shape != (x.shape[0],):
-        raise ValueError(f"timesteps must have shape ({x.shape[0]},) or (), got {tuple(timesteps.shape)}")
+        raise ValueError(
+            f"timesteps must have shape ({x.shape[0]},) or (), got {tuple(timesteps.shape)}"
+        )
     return timesteps
 
 
@@ -61,43 +63,83 @@ class UNetModel(nn.Module):
     """
 
     # --8<-- [start:unet_init]
-    def __init__(self, image_size: int | None, in_channels: int, model_channels: int, out_channels: int,
-                 num_res_blocks: int, attention_resolutions: tuple, dropout: float = 0,
-                 channel_mult: tuple = (1, 2, 4, 8), conv_resample: bool = True, dims: int = 2,
-                 num_classes: int | None = None, use_checkpoint: bool = False, use_fp16: bool = False,
-                 num_heads: int = 1, num_head_channels: int = -1, num_heads_upsample: int = -1,
-                 use_scale_shift_norm: bool = False, resblock_updown: bool = False,
-                 use_new_attention_order: bool = False):
+    def __init__(
+        self,
+        image_size: int | None,
+        in_channels: int,
+        model_channels: int,
+        out_channels: int,
+        num_res_blocks: int,
+        attention_resolutions: tuple,
+        dropout: float = 0,
+        channel_mult: tuple = (1, 2, 4, 8),
+        conv_resample: bool = True,
+        dims: int = 2,
+        num_classes: int | None = None,
+        use_checkpoint: bool = False,
+        use_fp16: bool = False,
+        num_heads: int = 1,
+        num_head_channels: int = -1,
+        num_heads_upsample: int = -1,
+        use_scale_shift_norm: bool = False,
+        resblock_updown: bool = False,
+        use_new_attention_order: bool = False,
+    ):
         super().__init__()
         if num_heads_upsample == -1:
             num_heads_upsample = num_heads
-        self.image_size, self.in_channels, self.out_channels = image_size, in_channels, out_channels
+        self.image_size, self.in_channels, self.out_channels = (
+            image_size,
+            in_channels,
+            out_channels,
+        )
         self.model_channels, self.num_res_blocks = model_channels, num_res_blocks
         self.attention_resolutions, self.dropout = attention_resolutions, dropout
-        self.channel_mult, self.conv_resample, self.num_classes = channel_mult, conv_resample, num_classes
+        self.channel_mult, self.conv_resample, self.num_classes = (
+            channel_mult,
+            conv_resample,
+            num_classes,
+        )
         self.use_checkpoint, self.use_fp16 = use_checkpoint, use_fp16
         self.num_heads, self.num_head_channels = num_heads, num_head_channels
         self.num_heads_upsample = num_heads_upsample
 
         emb_dim = model_channels * 4
         self.time_embed = nn.Sequential(
-            nn.Linear(model_channels, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+            nn.Linear(model_channels, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim)
+        )
         if num_classes is not None:
             self.label_emb = nn.Embedding(num_classes, emb_dim)
 
         def res(ch_in, ch_out, **kw):
-            return ResBlock(ch_in, emb_dim, dropout, out_channels=ch_out, dims=dims,
-                            use_checkpoint=use_checkpoint, use_scale_shift_norm=use_scale_shift_norm, **kw)
+            return ResBlock(
+                ch_in,
+                emb_dim,
+                dropout,
+                out_channels=ch_out,
+                dims=dims,
+                use_checkpoint=use_checkpoint,
+                use_scale_shift_norm=use_scale_shift_norm,
+                **kw,
+            )
 
         def attn(ch, heads):
-            return AttentionBlock(ch, use_checkpoint=use_checkpoint, num_heads=heads,
-                                  num_head_channels=num_head_channels,
-                                  use_new_attention_order=use_new_attention_order)
+            return AttentionBlock(
+                ch,
+                use_checkpoint=use_checkpoint,
+                num_heads=heads,
+                num_head_channels=num_head_channels,
+                use_new_attention_order=use_new_attention_order,
+            )
 
         ch = input_ch = int(channel_mult[0] * model_channels)
         self.input_blocks = nn.ModuleList(
-            [TimestepEmbedSequential(conv_nd(dims, in_channels, ch, 3, padding=1))])
-        skip_chans, ds = [ch], 1  # channels of every skip connection; current downsampling rate
+            [TimestepEmbedSequential(conv_nd(dims, in_channels, ch, 3, padding=1))]
+        )
+        skip_chans, ds = (
+            [ch],
+            1,
+        )  # channels of every skip connection; current downsampling rate
         for level, mult in enumerate(channel_mult):
             for _ in range(num_res_blocks):
                 layers = [res(ch, int(mult * model_channels))]
@@ -107,12 +149,18 @@ class UNetModel(nn.Module):
                 self.input_blocks.append(TimestepEmbedSequential(*layers))
                 skip_chans.append(ch)
             if level != len(channel_mult) - 1:
-                down = res(ch, ch, down=True) if resblock_updown else Downsample(ch, conv_resample, dims, ch)
+                down = (
+                    res(ch, ch, down=True)
+                    if resblock_updown
+                    else Downsample(ch, conv_resample, dims, ch)
+                )
                 self.input_blocks.append(TimestepEmbedSequential(down))
                 skip_chans.append(ch)
                 ds *= 2
 
-        self.middle_block = TimestepEmbedSequential(res(ch, ch), attn(ch, num_heads), res(ch, ch))
+        self.middle_block = TimestepEmbedSequential(
+            res(ch, ch), attn(ch, num_heads), res(ch, ch)
+        )
 
         self.output_blocks = nn.ModuleList()
         for level, mult in list(enumerate(channel_mult))[::-1]:
@@ -122,13 +170,21 @@ class UNetModel(nn.Module):
                 if ds in attention_resolutions:
                     layers.append(attn(ch, num_heads_upsample))
                 if level and i == num_res_blocks:
-                    up = res(ch, ch, up=True) if resblock_updown else Upsample(ch, conv_resample, dims, ch)
+                    up = (
+                        res(ch, ch, up=True)
+                        if resblock_updown
+                        else Upsample(ch, conv_resample, dims, ch)
+                    )
                     layers.append(up)
                     ds //= 2
                 self.output_blocks.append(TimestepEmbedSequential(*layers))
 
         self.out = nn.Sequential(
-            normalization(ch), nn.SiLU(), zero_module(conv_nd(dims, input_ch, out_channels, 3, padding=1)))
+            normalization(ch),
+            nn.SiLU(),
+            zero_module(conv_nd(dims, input_ch, out_channels, 3, padding=1)),
+        )
+
     # --8<-- [end:unet_init]
 
     @property
@@ -152,24 +208,34 @@ class UNetModel(nn.Module):
         return self
 
     # --8<-- [start:embed]
-    def embed(self, timesteps: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    def embed(
+        self, timesteps: torch.Tensor, y: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Time embedding, plus the class embedding for a conditional model: `(B, 4 C)`."""
         w = self.time_embed[0].weight
-        emb = self.time_embed(timestep_embedding(timesteps, self.model_channels).to(w.dtype))
+        emb = self.time_embed(
+            timestep_embedding(timesteps, self.model_channels).to(w.dtype)
+        )
         if (y is not None) != (self.num_classes is not None):
             given = "a tensor" if y is not None else None
-            raise ValueError(f"y must be given if and only if the model is class-conditional "
-                             f"(num_classes={self.num_classes!r}), got y={given}")
+            raise ValueError(
+                f"y must be given if and only if the model is class-conditional "
+                f"(num_classes={self.num_classes!r}), got y={given}"
+            )
         if y is not None:
             if y.shape != timesteps.shape:
-                raise ValueError(f"y must have shape {tuple(timesteps.shape)}, got {tuple(y.shape)}")
+                raise ValueError(
+                    f"y must have shape {tuple(timesteps.shape)}, got {tuple(y.shape)}"
+                )
             emb = emb + self.label_emb(y)
         return emb
+
     # --8<-- [end:embed]
 
     # --8<-- [start:unet_forward]
-    def forward(self, x: torch.Tensor, timesteps: torch.Tensor, y: torch.Tensor | None = None
-                ) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, timesteps: torch.Tensor, y: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """`x` `(B, C, H, W)`, `timesteps` `(B,)` (may be fractional), `y` `(B,)` labels."""
         emb = self.embed(check_timesteps(x, timesteps), y)
         skips = []
@@ -180,7 +246,10 @@ class UNetModel(nn.Module):
         h = self.middle_block(h, emb)
         for block in self.output_blocks:
             h = block(torch.cat([h, skips.pop()], dim=1), emb)
-        return self.out(h.to(self.out[-1].weight.dtype))  # the head runs in its own dtype
+        return self.out(
+            h.to(self.out[-1].weight.dtype)
+        )  # the head runs in its own dtype
+
     # --8<-- [end:unet_forward]
 
 

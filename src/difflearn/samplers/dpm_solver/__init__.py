@@ -23,6 +23,18 @@ from .updates import (
     third_order_coefficients,
 )
 
-__all__ = ["ALGORITHM_TYPES", "DPMSolver", "DPM_Solver", "NoiseScheduleVP", "SOLVER_TYPES", "dpm_solver_first_update",
-           "dpm_solver_second_update", "dpm_solver_third_update", "dynamic_thresholding",
-           "first_order_coefficients", "model_wrapper", "second_order_coefficients", "third_order_coefficients"]
+__all__ = [
+    "ALGORITHM_TYPES",
+    "DPMSolver",
+    "DPM_Solver",
+    "NoiseScheduleVP",
+    "SOLVER_TYPES",
+    "dpm_solver_first_update",
+    "dpm_solver_second_update",
+    "dpm_solver_third_update",
+    "dynamic_thresholding",
+    "first_order_coefficients",
+    "model_wrapper",
+    "second_order_coefficients",
+    "third_order_coefficients",
+]

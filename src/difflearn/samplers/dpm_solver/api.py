@@ -31,7 +31,13 @@ from ...schedules.grids import SKIP_TYPES
 from ...schedules.vp import NoiseScheduleVP
 from ..core import Runner, at_times, on_device
 from . import loops
-from .plans import DPM_METHODS, grid_times, multistep_orders, multistep_plan, singlestep_plan
+from .plans import (
+    DPM_METHODS,
+    grid_times,
+    multistep_orders,
+    multistep_plan,
+    singlestep_plan,
+)
 from .updates import ALGORITHM_TYPES, SOLVER_TYPES, dynamic_thresholding
 
 
@@ -59,16 +65,29 @@ class DPM_Solver:
 
     multistep_d2_weight: float = 0.5
 
-    def __init__(self, model_fn: Callable, noise_schedule: NoiseScheduleVP,
-                 algorithm_type: str = "dpmsolver++",
-                 correcting_x0_fn: str | Callable | None = None, correcting_xt_fn: Callable | None = None,
-                 thresholding_max_val: float = 1.0, dynamic_thresholding_ratio: float = 0.995):
+    def __init__(
+        self,
+        model_fn: Callable,
+        noise_schedule: NoiseScheduleVP,
+        algorithm_type: str = "dpmsolver++",
+        correcting_x0_fn: str | Callable | None = None,
+        correcting_xt_fn: Callable | None = None,
+        thresholding_max_val: float = 1.0,
+        dynamic_thresholding_ratio: float = 0.995,
+    ):
         if algorithm_type not in ALGORITHM_TYPES:
-            raise ValueError(f"algorithm_type must be one of {ALGORITHM_TYPES}, got {algorithm_type!r}")
-        if not (correcting_x0_fn is None or correcting_x0_fn == "dynamic_thresholding"
-                or callable(correcting_x0_fn)):
-            raise ValueError("correcting_x0_fn must be None, 'dynamic_thresholding' or a callable, "
-                             f"got {correcting_x0_fn!r}")
+            raise ValueError(
+                f"algorithm_type must be one of {ALGORITHM_TYPES}, got {algorithm_type!r}"
+            )
+        if not (
+            correcting_x0_fn is None
+            or correcting_x0_fn == "dynamic_thresholding"
+            or callable(correcting_x0_fn)
+        ):
+            raise ValueError(
+                "correcting_x0_fn must be None, 'dynamic_thresholding' or a callable, "
+                f"got {correcting_x0_fn!r}"
+            )
         self.model = lambda x, t: model_fn(x, t.expand((x.shape[0],)))
         self._model_fn = model_fn  # called by the sampler core (through model_fn.with_marginals if it has one)
         self.noise_schedule = noise_schedule
@@ -84,7 +103,9 @@ class DPM_Solver:
     # ---- model outputs -------------------------------------------------------------------------
     def dynamic_thresholding_fn(self, x0, t=None):
         """Dynamic thresholding with this solver's ratio and max value."""
-        return dynamic_thresholding(x0, self.dynamic_thresholding_ratio, self.thresholding_max_val)
+        return dynamic_thresholding(
+            x0, self.dynamic_thresholding_ratio, self.thresholding_max_val
+        )
 
     def noise_prediction_fn(self, x, t):
         r"""$\hat\epsilon(x, t)$ for a time tensor `t` of shape `(1,)` (official signature)."""
@@ -93,7 +114,9 @@ class DPM_Solver:
     def data_prediction_fn(self, x, t):
         r"""$\hat x_0 = (x - \sigma_t\hat\epsilon)/\alpha_t$, then `correcting_x0_fn`."""
         ns = self.noise_schedule
-        x0 = (x - ns.marginal_std(t) * self.noise_prediction_fn(x, t)) / ns.marginal_alpha(t)
+        x0 = (
+            x - ns.marginal_std(t) * self.noise_prediction_fn(x, t)
+        ) / ns.marginal_alpha(t)
         return x0 if self.correcting_x0_fn is None else self.correcting_x0_fn(x0, t)
 
     def model_fn(self, x, t):
@@ -112,14 +135,18 @@ class DPM_Solver:
             if not data:
                 return eps
             x0 = (x - float(grid.sigma[i]) * eps) / float(grid.alpha[i])
-            return x0 if fix_x0 is None else fix_x0(x0, grid.t_model[i:i + 1])
+            return x0 if fix_x0 is None else fix_x0(x0, grid.t_model[i : i + 1])
+
         return evaluate
+
     # --8<-- [end:evaluate]
 
     # ---- grids -------------------------------------------------------------------------------------
     def get_time_steps(self, skip_type, t_T, t_0, N, device):
         """N + 1 times from `t_T` to `t_0` (either direction), as the official `get_time_steps`."""
-        return grid_times(self.noise_schedule, skip_type, t_T, t_0, N, dtype=None, device=device)
+        return grid_times(
+            self.noise_schedule, skip_type, t_T, t_0, N, dtype=None, device=device
+        )
 
     # ---- public API ----------------------------------------------------------------------------
     def add_noise(self, x, t, noise=None):
@@ -127,7 +154,10 @@ class DPM_Solver:
 
         Returns shape `(T, *x.shape)`, or `x.shape` when `T == 1`.
         """
-        alpha_t, sigma_t = self.noise_schedule.marginal_alpha(t), self.noise_schedule.marginal_std(t)
+        alpha_t, sigma_t = (
+            self.noise_schedule.marginal_alpha(t),
+            self.noise_schedule.marginal_std(t),
+        )
         if noise is None:
             noise = torch.randn((t.shape[0], *x.shape), device=x.device, dtype=x.dtype)
         x = x.reshape((-1, *x.shape))
@@ -135,23 +165,62 @@ class DPM_Solver:
         xt = alpha_t.reshape(shape) * x + sigma_t.reshape(shape) * noise
         return xt.squeeze(0) if t.shape[0] == 1 else xt
 
-    def inverse(self, x, steps=20, t_start=None, t_end=None, order=2, skip_type="time_uniform",
-                method="multistep", lower_order_final=True, denoise_to_zero=False, solver_type="dpmsolver",
-                atol=0.0078, rtol=0.05, return_intermediate=False):
+    def inverse(
+        self,
+        x,
+        steps=20,
+        t_start=None,
+        t_end=None,
+        order=2,
+        skip_type="time_uniform",
+        method="multistep",
+        lower_order_final=True,
+        denoise_to_zero=False,
+        solver_type="dpmsolver",
+        atol=0.0078,
+        rtol=0.05,
+        return_intermediate=False,
+    ):
         """Run the ODE forward, from data at `t_start` (default 1/N) to noise at `t_end` (default T)."""
         t_0 = 1.0 / self.noise_schedule.total_N if t_start is None else t_start
         t_T = self.noise_schedule.T if t_end is None else t_end
         if not 0 < t_0 < t_T:
-            raise ValueError(f"inverse needs 0 < t_start < t_end, got t_start={t_0!r}, t_end={t_T!r}")
-        return self._solve(x, t_0, t_T, steps=steps, order=order, skip_type=skip_type, method=method,
-                           lower_order_final=lower_order_final, denoise_to_zero=denoise_to_zero,
-                           solver_type=solver_type, atol=atol, rtol=rtol, return_intermediate=return_intermediate)
+            raise ValueError(
+                f"inverse needs 0 < t_start < t_end, got t_start={t_0!r}, t_end={t_T!r}"
+            )
+        return self._solve(
+            x,
+            t_0,
+            t_T,
+            steps=steps,
+            order=order,
+            skip_type=skip_type,
+            method=method,
+            lower_order_final=lower_order_final,
+            denoise_to_zero=denoise_to_zero,
+            solver_type=solver_type,
+            atol=atol,
+            rtol=rtol,
+            return_intermediate=return_intermediate,
+        )
 
     # --8<-- [start:sample]
-    def sample(self, x: torch.Tensor, steps: int = 20, t_start: float | None = None,
-               t_end: float | None = None, order: int = 2, skip_type: str = "time_uniform", method: str = "multistep",
-               lower_order_final: bool = True, denoise_to_zero: bool = False, solver_type: str = "dpmsolver",
-               atol: float = 0.0078, rtol: float = 0.05, return_intermediate: bool = False):
+    def sample(
+        self,
+        x: torch.Tensor,
+        steps: int = 20,
+        t_start: float | None = None,
+        t_end: float | None = None,
+        order: int = 2,
+        skip_type: str = "time_uniform",
+        method: str = "multistep",
+        lower_order_final: bool = True,
+        denoise_to_zero: bool = False,
+        solver_type: str = "dpmsolver",
+        atol: float = 0.0078,
+        rtol: float = 0.05,
+        return_intermediate: bool = False,
+    ):
         """Solve the diffusion ODE from `x` at `t_start` (default T) to `t_end` (default 1/N).
 
         Args:
@@ -176,17 +245,39 @@ class DPM_Solver:
         t_0 = 1.0 / self.noise_schedule.total_N if t_end is None else t_end
         t_T = self.noise_schedule.T if t_start is None else t_start
         if not 0 < t_0 < t_T:
-            raise ValueError(f"sample needs 0 < t_end < t_start (noise to data), got t_start={t_T!r}, "
-                             f"t_end={t_0!r}; use inverse() for data to noise")
-        return self._solve(x, t_T, t_0, steps=steps, order=order, skip_type=skip_type, method=method,
-                           lower_order_final=lower_order_final, denoise_to_zero=denoise_to_zero,
-                           solver_type=solver_type, atol=atol, rtol=rtol, return_intermediate=return_intermediate)
+            raise ValueError(
+                f"sample needs 0 < t_end < t_start (noise to data), got t_start={t_T!r}, "
+                f"t_end={t_0!r}; use inverse() for data to noise"
+            )
+        return self._solve(
+            x,
+            t_T,
+            t_0,
+            steps=steps,
+            order=order,
+            skip_type=skip_type,
+            method=method,
+            lower_order_final=lower_order_final,
+            denoise_to_zero=denoise_to_zero,
+            solver_type=solver_type,
+            atol=atol,
+            rtol=rtol,
+            return_intermediate=return_intermediate,
+        )
+
     # --8<-- [end:sample]
 
     # --8<-- [start:sample_on_grid]
-    def sample_on_grid(self, x: torch.Tensor, timesteps, order: int = 2, lower_order_final: bool = True,
-                       denoise_to_zero: bool = False, solver_type: str = "dpmsolver",
-                       return_intermediate: bool = False):
+    def sample_on_grid(
+        self,
+        x: torch.Tensor,
+        timesteps,
+        order: int = 2,
+        lower_order_final: bool = True,
+        denoise_to_zero: bool = False,
+        solver_type: str = "dpmsolver",
+        return_intermediate: bool = False,
+    ):
         """Multistep DPM-Solver on a given grid: one step, one model call per interval of `timesteps`.
 
         An addition to the official API. `timesteps` holds N + 1 strictly decreasing times in
@@ -196,51 +287,120 @@ class DPM_Solver:
         """
         ts = torch.as_tensor(timesteps).detach().to("cpu", torch.float64).reshape(-1)
         if len(ts) < 2 or not bool((ts[1:] < ts[:-1]).all()) or not 0 < float(ts[-1]):
-            raise ValueError("timesteps must hold at least 2 strictly decreasing times > 0, "
-                             f"got {ts.tolist()}")
+            raise ValueError(
+                "timesteps must hold at least 2 strictly decreasing times > 0, "
+                f"got {ts.tolist()}"
+            )
         self.noise_schedule.check_t(ts, name="timesteps")
-        return self._solve(x, float(ts[0]), float(ts[-1]), steps=len(ts) - 1, order=order,
-                           lower_order_final=lower_order_final, denoise_to_zero=denoise_to_zero,
-                           solver_type=solver_type, return_intermediate=return_intermediate, times=ts)
+        return self._solve(
+            x,
+            float(ts[0]),
+            float(ts[-1]),
+            steps=len(ts) - 1,
+            order=order,
+            lower_order_final=lower_order_final,
+            denoise_to_zero=denoise_to_zero,
+            solver_type=solver_type,
+            return_intermediate=return_intermediate,
+            times=ts,
+        )
+
     # --8<-- [end:sample_on_grid]
 
     # --8<-- [start:solve]
-    def _solve(self, x, t_T: float, t_0: float, *, steps: int, order: int, skip_type: str = "time_uniform",
-               method: str = "multistep", lower_order_final: bool = True, denoise_to_zero: bool = False,
-               solver_type: str = "dpmsolver", atol: float = 0.0, rtol: float = 0.0,
-               return_intermediate: bool = False, times=None):
+    def _solve(
+        self,
+        x,
+        t_T: float,
+        t_0: float,
+        *,
+        steps: int,
+        order: int,
+        skip_type: str = "time_uniform",
+        method: str = "multistep",
+        lower_order_final: bool = True,
+        denoise_to_zero: bool = False,
+        solver_type: str = "dpmsolver",
+        atol: float = 0.0,
+        rtol: float = 0.0,
+        return_intermediate: bool = False,
+        times=None,
+    ):
         """Plan, then run the loop of `method` from `t_T` to `t_0` (either direction)."""
         _check_options(steps, order, skip_type, method, solver_type)
-        if method == "adaptive" and (return_intermediate or self.correcting_xt_fn is not None):
-            raise ValueError("method='adaptive' supports neither return_intermediate nor correcting_xt_fn, "
-                             f"got return_intermediate={return_intermediate!r}, "
-                             f"correcting_xt_fn={self.correcting_xt_fn!r}")
+        if method == "adaptive" and (
+            return_intermediate or self.correcting_xt_fn is not None
+        ):
+            raise ValueError(
+                "method='adaptive' supports neither return_intermediate nor correcting_xt_fn, "
+                f"got return_intermediate={return_intermediate!r}, "
+                f"correcting_xt_fn={self.correcting_xt_fn!r}"
+            )
         ns, alg, fix = self.noise_schedule, self.algorithm_type, self.correcting_xt_fn
         data = alg == "dpmsolver++"
         intermediates = [] if return_intermediate else None
         with torch.no_grad():
             if method == "multistep":
-                grid = at_times(ns, grid_times(ns, skip_type, t_T, t_0, steps) if times is None else times, x)
+                grid = at_times(
+                    ns,
+                    grid_times(ns, skip_type, t_T, t_0, steps)
+                    if times is None
+                    else times,
+                    x,
+                )
                 orders = multistep_orders(steps, order, lower_order_final)
-                coeffs = multistep_plan(grid, orders, alg, solver_type, self.multistep_d2_weight)
+                coeffs = multistep_plan(
+                    grid, orders, alg, solver_type, self.multistep_d2_weight
+                )
                 run = Runner(self._model_fn, x, grid, steps=steps)
-                x = loops.multistep(self._evaluator(run, data), x, grid, orders, coeffs, fix, intermediates)
+                x = loops.multistep(
+                    self._evaluator(run, data),
+                    x,
+                    grid,
+                    orders,
+                    coeffs,
+                    fix,
+                    intermediates,
+                )
                 last = steps
             elif method == "adaptive":
                 run = Runner(self._model_fn, x, at_times(ns, [t_T, t_0], x), steps=1)
-                x = loops.adaptive(self._evaluator(run, data), x, ns, alg, order, t_T, t_0, atol, rtol,
-                                   solver_type, check_model=lambda: run.done(None))
+                x = loops.adaptive(
+                    self._evaluator(run, data),
+                    x,
+                    ns,
+                    alg,
+                    order,
+                    t_T,
+                    t_0,
+                    atol,
+                    rtol,
+                    solver_type,
+                    check_model=lambda: run.done(None),
+                )
                 last = 0
             else:
-                plan = singlestep_plan(ns, steps, t_T, t_0, order, skip_type, method, alg, solver_type)
+                plan = singlestep_plan(
+                    ns, steps, t_T, t_0, order, skip_type, method, alg, solver_type
+                )
                 stages, ends = loops.stage_grids(plan, x)
                 run = Runner(self._model_fn, x, ends, steps=len(plan))
-                x = loops.singlestep(self._evaluator(run, data), x, plan, stages, ends, solver_type == "taylor",
-                                     fix, intermediates)
+                x = loops.singlestep(
+                    self._evaluator(run, data),
+                    x,
+                    plan,
+                    stages,
+                    ends,
+                    solver_type == "taylor",
+                    fix,
+                    intermediates,
+                )
                 last = len(plan) - 1
             if denoise_to_zero:
                 end = on_device(ns.marginals([t_0]), x)
-                x = self._evaluator(run, True)(x, end, 0, where=f"the final denoising step (t={t_0:.6g})")
+                x = self._evaluator(run, True)(
+                    x, end, 0, where=f"the final denoising step (t={t_0:.6g})"
+                )
                 if fix is not None:
                     x = fix(x, end.t_model[0], last + 1)
                 if intermediates is not None:
@@ -248,6 +408,7 @@ class DPM_Solver:
         self.nfe = run.nfe
         run.done(x)
         return (x, intermediates) if return_intermediate else x
+
     # --8<-- [end:solve]
 
 
@@ -257,11 +418,17 @@ def _check_options(steps, order, skip_type, method, solver_type):
     if skip_type not in SKIP_TYPES:
         raise ValueError(f"skip_type must be one of {SKIP_TYPES}, got {skip_type!r}")
     if solver_type not in SOLVER_TYPES:
-        raise ValueError(f"solver_type must be one of {SOLVER_TYPES}, got {solver_type!r}")
+        raise ValueError(
+            f"solver_type must be one of {SOLVER_TYPES}, got {solver_type!r}"
+        )
     allowed = (2, 3) if method == "adaptive" else (1, 2, 3)
     if isinstance(order, bool) or order not in allowed:
-        raise ValueError(f"order must be one of {allowed} for method={method!r}, got {order!r}")
-    if method != "adaptive" and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+        raise ValueError(
+            f"order must be one of {allowed} for method={method!r}, got {order!r}"
+        )
+    if method != "adaptive" and (
+        isinstance(steps, bool) or not isinstance(steps, int) or steps < 1
+    ):
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
 
 

@@ -23,10 +23,20 @@ from .updates import (
 
 
 # --8<-- [start:multistep_loop]
-def multistep(evaluate, x, grid: Grid, orders: list[int], coeffs: list, fix=None, intermediates=None):
+def multistep(
+    evaluate,
+    x,
+    grid: Grid,
+    orders: list[int],
+    coeffs: list,
+    fix=None,
+    intermediates=None,
+):
     """Multistep DPM-Solver along `grid`: one model call per step, earlier outputs reused."""
     steps = len(orders)
-    outputs = [evaluate(x, grid, 0, 0)]  # model outputs at earlier grid points, most recent last
+    outputs = [
+        evaluate(x, grid, 0, 0)
+    ]  # model outputs at earlier grid points, most recent last
     if fix is not None:
         x = fix(x, grid.t_model[0], 0)
     if intermediates is not None:
@@ -46,12 +56,22 @@ def multistep(evaluate, x, grid: Grid, orders: list[int], coeffs: list, fix=None
         if i < steps:  # the output at the last time is never needed
             outputs = outputs[-2:] + [evaluate(x, grid, i, i)]
     return x
+
+
 # --8<-- [end:multistep_loop]
 
 
 # --8<-- [start:singlestep_loop]
-def singlestep(evaluate, x, plan: list[SinglestepStep], stages: list[Grid], ends: Grid, final_taylor: bool,
-               fix=None, intermediates=None):
+def singlestep(
+    evaluate,
+    x,
+    plan: list[SinglestepStep],
+    stages: list[Grid],
+    ends: Grid,
+    final_taylor: bool,
+    fix=None,
+    intermediates=None,
+):
     """Singlestep DPM-Solver: step j evaluates the model at its stage points `stages[j]`."""
     for j, (step, p) in enumerate(zip(plan, stages)):
         c = step.coeffs
@@ -73,6 +93,8 @@ def singlestep(evaluate, x, plan: list[SinglestepStep], stages: list[Grid], ends
         if intermediates is not None:
             intermediates.append(x)
     return x
+
+
 # --8<-- [end:singlestep_loop]
 
 
@@ -82,15 +104,37 @@ def stage_grids(plan: list[SinglestepStep], x) -> tuple[list[Grid], Grid]:
     grids, k = [], 0
     for step in plan:
         n = len(step.stages)
-        grids.append(Grid(flat.t[k:k + n], flat.log_alpha[k:k + n], flat.alpha[k:k + n], flat.sigma[k:k + n],
-                          flat.lam[k:k + n], flat.t_model[k:k + n]))
+        grids.append(
+            Grid(
+                flat.t[k : k + n],
+                flat.log_alpha[k : k + n],
+                flat.alpha[k : k + n],
+                flat.sigma[k : k + n],
+                flat.lam[k : k + n],
+                flat.t_model[k : k + n],
+            )
+        )
         k += n
     return grids, on_device(table([step.end for step in plan]), x)
 
 
 # --8<-- [start:adaptive]
-def adaptive(evaluate, x, noise_schedule, algorithm_type, order, t_T, t_0, atol, rtol, solver_type,
-             h_init=0.05, theta=0.9, t_err=1e-5, check_model=None):
+def adaptive(
+    evaluate,
+    x,
+    noise_schedule,
+    algorithm_type,
+    order,
+    t_T,
+    t_0,
+    atol,
+    rtol,
+    solver_type,
+    h_init=0.05,
+    theta=0.9,
+    t_err=1e-5,
+    check_model=None,
+):
     r"""DPM-Solver-12 (`order=2`) or -23 (`order=3`): adaptive steps in $\lambda$ (Lu et al., 2022a, Sec. 4).
 
     Each step computes a lower- and a higher-order solution that share model
@@ -106,42 +150,87 @@ def adaptive(evaluate, x, noise_schedule, algorithm_type, order, t_T, t_0, atol,
     lam = lambda t: float(ns.marginals([t]).lam[0])  # noqa: E731
     s, lambda_s, lambda_0, h, x_prev = t_T, lam(t_T), lam(t_0), h_init, x
     while abs(s - t_0) > t_err:
-        t = float(ns.inverse_lambda(torch.tensor([lambda_s + h], dtype=torch.float64))[0])
+        t = float(
+            ns.inverse_lambda(torch.tensor([lambda_s + h], dtype=torch.float64))[0]
+        )
         m_s_, m_t_ = ns.marginals([s, t]).points()
         r = (0.5,) if order == 2 else (1.0 / 3.0, 2.0 / 3.0)
         pts, _ = stage_coefficients(ns, alg, solver_type, m_s_, m_t_, *r)
         p = on_device(table(pts), x)
         where = f"an adaptive step from t={s:.6g} to t={t:.6g}"
         m_s = evaluate(x, p, 0, where=where)
-        m_1 = evaluate(dpm_solver_first_update(x, m_s, first_order_coefficients(alg, m_s_, pts[1])), p, 1,
-                       where=where)
+        m_1 = evaluate(
+            dpm_solver_first_update(
+                x, m_s, first_order_coefficients(alg, m_s_, pts[1])
+            ),
+            p,
+            1,
+            where=where,
+        )
         if order == 2:
-            x_lower = dpm_solver_first_update(x, m_s, first_order_coefficients(alg, m_s_, m_t_))
+            x_lower = dpm_solver_first_update(
+                x, m_s, first_order_coefficients(alg, m_s_, m_t_)
+            )
             x_higher = dpm_solver_second_update(
-                x, m_s, m_1, second_order_coefficients(alg, solver_type, m_s_, m_t_, r[0]))
+                x,
+                m_s,
+                m_1,
+                second_order_coefficients(alg, solver_type, m_s_, m_t_, r[0]),
+            )
         else:
             x_lower = dpm_solver_second_update(
-                x, m_s, m_1, second_order_coefficients(alg, solver_type, m_s_, m_t_, r[0]))
+                x,
+                m_s,
+                m_1,
+                second_order_coefficients(alg, solver_type, m_s_, m_t_, r[0]),
+            )
             x_2 = dpm_solver_second_update(
-                x, m_s, m_1, second_order_coefficients(alg, "taylor", m_s_, pts[2], r[0] / r[1]))
+                x,
+                m_s,
+                m_1,
+                second_order_coefficients(alg, "taylor", m_s_, pts[2], r[0] / r[1]),
+            )
             m_2 = evaluate(x_2, p, 2, where=where)
             if solver_type == "taylor":
                 x_higher = dpm_solver_third_update(
-                    x, m_s, m_1, m_2, third_order_coefficients(alg, m_s_, m_t_, r[0], r[1]))
+                    x,
+                    m_s,
+                    m_1,
+                    m_2,
+                    third_order_coefficients(alg, m_s_, m_t_, r[0], r[1]),
+                )
             else:
                 x_higher = dpm_solver_second_update(
-                    x, m_s, m_2, second_order_coefficients(alg, "taylor", m_s_, m_t_, r[1]))
+                    x,
+                    m_s,
+                    m_2,
+                    second_order_coefficients(alg, "taylor", m_s_, m_t_, r[1]),
+                )
         delta = torch.clamp(rtol * torch.maximum(x_lower.abs(), x_prev.abs()), min=atol)
-        E = ((x_higher - x_lower) / delta).reshape(x.shape[0], -1).square().mean(-1).sqrt().max()
+        E = (
+            ((x_higher - x_lower) / delta)
+            .reshape(x.shape[0], -1)
+            .square()
+            .mean(-1)
+            .sqrt()
+            .max()
+        )
         if not torch.isfinite(E):
             if check_model is not None:
                 check_model()
-            raise ValueError(f"adaptive step from t={s:.6g} produced NaN or inf (error estimate {float(E)})")
+            raise ValueError(
+                f"adaptive step from t={s:.6g} produced NaN or inf (error estimate {float(E)})"
+            )
         if E <= 1.0:
             x, s, x_prev, lambda_s = x_higher, t, x_lower, lam(t)
         # the step factor is rounded to float32 as in the official code, so the grids agree exactly
-        h = min(theta * h * float(torch.float_power(E, -1.0 / order).float()), lambda_0 - lambda_s)
+        h = min(
+            theta * h * float(torch.float_power(E, -1.0 / order).float()),
+            lambda_0 - lambda_s,
+        )
     return x
+
+
 # --8<-- [end:adaptive]
 
 

@@ -36,12 +36,13 @@ import torch
 from ...schedules.vp import Point
 
 ALGORITHM_TYPES = ("dpmsolver", "dpmsolver++")
-SOLVER_TYPES = ("dpmsolver", "taylor")   # the form of the higher-order corrections
-
+SOLVER_TYPES = ("dpmsolver", "taylor")  # the form of the higher-order corrections
 
 
 # --8<-- [start:dpm_solver_first_update]
-def first_order_coefficients(algorithm_type: str, s: Point, t: Point) -> tuple[float, float]:
+def first_order_coefficients(
+    algorithm_type: str, s: Point, t: Point
+) -> tuple[float, float]:
     r"""Weights $(a, b)$ of DPM-Solver-1 from $s$ to $t$: $x_t = a\,x_s - b\,m_s$.
 
     $$\texttt{dpmsolver}:\ x_t = \frac{\alpha_t}{\alpha_s}x_s - \sigma_t(e^{h}-1)\,\hat\epsilon_s,
@@ -56,16 +57,21 @@ def first_order_coefficients(algorithm_type: str, s: Point, t: Point) -> tuple[f
     return math.exp(t.log_alpha - s.log_alpha), t.sigma * math.expm1(h)
 
 
-def dpm_solver_first_update(x: torch.Tensor, model_s: torch.Tensor, coeffs) -> torch.Tensor:
+def dpm_solver_first_update(
+    x: torch.Tensor, model_s: torch.Tensor, coeffs
+) -> torch.Tensor:
     """One DPM-Solver-1 step: `a * x - b * model_s`."""
     a, b = coeffs
     return a * x - b * model_s
+
+
 # --8<-- [end:dpm_solver_first_update]
 
 
 # --8<-- [start:dpm_solver_second_update]
-def second_order_coefficients(algorithm_type: str, solver_type: str, s: Point, t: Point,
-                              r: float) -> tuple[float, float, float]:
+def second_order_coefficients(
+    algorithm_type: str, solver_type: str, s: Point, t: Point, r: float
+) -> tuple[float, float, float]:
     r"""Weights $(a, b, c)$ of a second-order step: $x_t = a\,x_s - b\,m_s - c\,(m_r - m_s)$.
 
     $m_r$ is the model output at $\lambda_s + r h$; $(m_r - m_s)/r \approx h\,m'$
@@ -87,17 +93,26 @@ def second_order_coefficients(algorithm_type: str, solver_type: str, s: Point, t
     return a, b, c
 
 
-def dpm_solver_second_update(x: torch.Tensor, model_s: torch.Tensor, model_r: torch.Tensor,
-                             coeffs) -> torch.Tensor:
+def dpm_solver_second_update(
+    x: torch.Tensor, model_s: torch.Tensor, model_r: torch.Tensor, coeffs
+) -> torch.Tensor:
     """One second-order step: `a * x - b * model_s - c * (model_r - model_s)`."""
     a, b, c = coeffs
     return a * x - b * model_s - c * (model_r - model_s)
+
+
 # --8<-- [end:dpm_solver_second_update]
 
 
 # --8<-- [start:dpm_solver_third_update]
-def third_order_coefficients(algorithm_type: str, s: Point, t: Point, r1: float, r2: float,
-                             d2_weight: float = 1.0) -> tuple[float, float, float, float]:
+def third_order_coefficients(
+    algorithm_type: str,
+    s: Point,
+    t: Point,
+    r1: float,
+    r2: float,
+    d2_weight: float = 1.0,
+) -> tuple[float, float, float, float]:
     r"""Weights $(a, b, c_1, c_2)$ of a third-order Taylor step:
     $x_t = a\,x_s - b\,m_s - c_1 (m_{r_1} - m_s) - c_2 (m_{r_2} - m_s)$.
 
@@ -124,23 +139,40 @@ def third_order_coefficients(algorithm_type: str, s: Point, t: Point, r1: float,
     return a, b, c1, c2
 
 
-def dpm_solver_third_update(x: torch.Tensor, model_s: torch.Tensor, model_r1: torch.Tensor,
-                            model_r2: torch.Tensor, coeffs) -> torch.Tensor:
+def dpm_solver_third_update(
+    x: torch.Tensor,
+    model_s: torch.Tensor,
+    model_r1: torch.Tensor,
+    model_r2: torch.Tensor,
+    coeffs,
+) -> torch.Tensor:
     """One third-order step: `a * x - b * m_s - c1 * (m_r1 - m_s) - c2 * (m_r2 - m_s)`."""
     a, b, c1, c2 = coeffs
     return a * x - b * model_s - c1 * (model_r1 - model_s) - c2 * (model_r2 - model_s)
+
+
 # --8<-- [end:dpm_solver_third_update]
 
 
 # --8<-- [start:dynamic_thresholding]
-def dynamic_thresholding(x0: torch.Tensor, ratio: float = 0.995, max_val: float = 1.0) -> torch.Tensor:
+def dynamic_thresholding(
+    x0: torch.Tensor, ratio: float = 0.995, max_val: float = 1.0
+) -> torch.Tensor:
     r"""Imagen's dynamic thresholding (Saharia et al., 2022), as in the official DPM-Solver.
 
     Per sample, $s = \max(\text{quantile}_{\text{ratio}}(|x_0|), \text{max\_val})$;
     then $x_0 \leftarrow \text{clip}(x_0, -s, s) / s$.
     """
     flat = x0.abs().reshape(x0.shape[0], -1)  # (B, D)
-    s = torch.quantile(flat if flat.dtype in (torch.float32, torch.float64) else flat.float(), ratio, dim=1)
-    s = torch.clamp(s, min=max_val).to(x0.dtype).reshape((-1,) + (1,) * (x0.dim() - 1))  # (B, 1, ...)
+    s = torch.quantile(
+        flat if flat.dtype in (torch.float32, torch.float64) else flat.float(),
+        ratio,
+        dim=1,
+    )
+    s = (
+        torch.clamp(s, min=max_val).to(x0.dtype).reshape((-1,) + (1,) * (x0.dim() - 1))
+    )  # (B, 1, ...)
     return torch.clamp(x0, -s, s) / s
+
+
 # --8<-- [end:dynamic_thresholding]
