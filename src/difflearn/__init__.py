@@ -19,22 +19,18 @@ __version__ = "0.2.0"
 
 import importlib as _importlib
 
-from . import _deprecated
-
-_deprecated.install()
-
-from . import data, metrics, pretrained, training  # noqa: E402  (modules: difflearn.pretrained.load(...), ...)
-from .data import GaussianMixture, checkerboard, mixture_2d, moons, swiss_roll  # noqa: E402
-from .model_wrapper import model_wrapper  # noqa: E402
+from . import _deprecated, data, metrics, pretrained, training
+from .data import GaussianMixture, checkerboard, mixture_2d, moons, swiss_roll
+from .model_wrapper import model_wrapper
 from .models import (
     EncoderUNetModel,
     SuperResModel,
     UNetModel,
     create_model,
     load_checkpoint,
-)  # noqa: E402
-from .samplers import METHODS, DPM_Solver, DPMSolver, NonFiniteError, sample  # noqa: E402
-from .schedules import (  # noqa: E402
+)
+from .samplers import METHODS, DPM_Solver, DPMSolver, NonFiniteError, sample
+from .schedules import (
     NoiseScheduleVP,
     alphas_cumprod_from_betas,
     beta_schedule,
@@ -45,7 +41,9 @@ from .schedules import (  # noqa: E402
     snr,
     time_steps,
 )
-from .training import TrainConfig, train_classifier, train_diffusion  # noqa: E402
+from .training import TrainConfig, train_classifier, train_diffusion
+
+_deprecated.install()  # the old module names of 0.1 (difflearn.toy, ...) as deprecated aliases
 
 
 def __getattr__(name: str):
