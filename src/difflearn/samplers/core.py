@@ -138,7 +138,7 @@ def noise_source(x: torch.Tensor, generator=None, noise_sampler=None):
 
 def x0_from_eps(x, eps, grid: Grid, i: int):
     r"""$\hat x_0 = (x_t - \sigma_t \hat\varepsilon) / \alpha_t$ at grid point `i`."""
-    return (x - grid.sigma[i] * eps) / grid.alpha[i]
+    return (x - float(grid.sigma[i]) * eps) / float(grid.alpha[i])  # floats: no numpy scalars
 
 
 # --8<-- [start:runner]
@@ -193,19 +193,20 @@ class Runner:
             out = self.with_marginals(x, t, float(g.alpha[i]), float(g.sigma[i]))
         else:
             out = self.model_fn(x, t)
-        out = out.to(x.dtype)
+        if out.dtype != x.dtype:
+            out = out.to(x.dtype)
         self.nfe += 1
-        call = (where, self.step if step is None else step, stage, float(g.t[i]))
         finite = torch.isfinite(out).all()
         if self.deferred:
             self.flags.append(finite)
-            self.where.append(call)
+            self.where.append((where, self.step if step is None else step, stage, g, i))
         elif not bool(finite):
-            self._fail(call)
+            self._fail((where, self.step if step is None else step, stage, g, i))
         return out
 
     def _fail(self, call):
-        where, step, stage, t = call
+        where, step, stage, g, i = call
+        t = float(g.t[i])
         if where is None:
             where = (
                 f"step {step + 1} of {self.steps}"
