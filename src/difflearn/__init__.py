@@ -31,6 +31,7 @@ from .models import (
 )
 from .samplers import METHODS, DPM_Solver, DPMSolver, NonFiniteError, sample
 from .schedules import (
+    FlowSchedule,
     NoiseScheduleVP,
     alphas_cumprod_from_betas,
     beta_schedule,
@@ -41,7 +42,7 @@ from .schedules import (
     snr,
     time_steps,
 )
-from .training import TrainConfig, train_classifier, train_diffusion
+from .training import TrainConfig, train_classifier, train_diffusion, train_flow
 
 _deprecated.install()  # the old module names of 0.1 (difflearn.toy, ...) as deprecated aliases
 
@@ -70,6 +71,7 @@ __all__ = [
     "mixture_2d",
     "moons",
     "swiss_roll",
+    "FlowSchedule",
     "NoiseScheduleVP",
     "alphas_cumprod_from_betas",
     "beta_schedule",
@@ -82,6 +84,7 @@ __all__ = [
     "TrainConfig",
     "train_classifier",
     "train_diffusion",
+    "train_flow",
     "data",
     "metrics",
     "pretrained",

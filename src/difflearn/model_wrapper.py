@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-MODEL_TYPES = ("noise", "x_start", "v", "score")
+MODEL_TYPES = ("noise", "x_start", "v", "score", "flow")
 GUIDANCE_TYPES = ("uncond", "classifier", "classifier-free")
 
 
@@ -22,10 +22,13 @@ def model_input_time(noise_schedule, t_continuous: torch.Tensor) -> torch.Tensor
 
     A discrete-time model trained on steps $n = 0, \dots, N-1$ sits at
     $t_n = (n + 1)/N$, so it is called with $1000\,(t - 1/N)$ (which is $n$ when
-    $N = 1000$); a continuous-time model is called with $t$ itself.
+    $N = 1000$); a continuous-time model is called with $t$ itself, and a model of
+    the straight (rectified-flow) path with $1000\,t$, as in Stable Diffusion 3.
     """
     if noise_schedule.schedule == "discrete":
         return (t_continuous - 1.0 / noise_schedule.total_N) * 1000.0
+    if noise_schedule.schedule == "flow":
+        return t_continuous * 1000.0
     return t_continuous
 
 
@@ -62,8 +65,10 @@ def model_wrapper(
         noise_schedule (NoiseScheduleVP): the schedule.
         model_type: what the model predicts: `"noise"` $\epsilon$, `"x_start"` $x_0$,
             `"v"` $v = \alpha_t\epsilon - \sigma_t x_0$ (Salimans & Ho, 2022) or
-            `"score"` $\nabla\log p_t$. The output is converted with
-            $\epsilon = (x - \alpha_t x_0)/\sigma_t = \alpha_t v + \sigma_t x = -\sigma_t\nabla\log p_t$.
+            `"score"` $\nabla\log p_t$; or, with a `FlowSchedule`, `"flow"`, the velocity
+            $v = \epsilon - x_0$ of the straight path. The output is converted with
+            $\epsilon = (x - \alpha_t x_0)/\sigma_t = \alpha_t v + \sigma_t x = -\sigma_t\nabla\log p_t$
+            ($\epsilon = x + \alpha_t v$ for `"flow"`, where $\alpha_t = 1 - t$).
         model_kwargs: extra keyword arguments for `model`.
         guidance_type: `"uncond"`; `"classifier"` (Dhariwal & Nichol, 2021):
             $\hat\epsilon = \epsilon - s\,\sigma_t \nabla_x \log p_t(y \mid x)$ with
@@ -84,6 +89,11 @@ def model_wrapper(
     """
     if model_type not in MODEL_TYPES:
         raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {model_type!r}")
+    if model_type == "flow" and getattr(noise_schedule, "schedule", None) != "flow":
+        raise ValueError(
+            "model_type='flow' (a straight-path velocity) needs a FlowSchedule, got "
+            f"{noise_schedule!r}; a VP v-prediction model is model_type='v'"
+        )
     if guidance_type not in GUIDANCE_TYPES:
         raise ValueError(
             f"guidance_type must be one of {GUIDANCE_TYPES}, got {guidance_type!r}"
@@ -115,6 +125,8 @@ def model_wrapper(
             return (x - alpha_t * out) / sigma_t
         if model_type == "v":
             return alpha_t * out + sigma_t * x
+        if model_type == "flow":  # x = (1 - t) x0 + t eps and v = eps - x0
+            return x + alpha_t * out
         return -sigma_t * out  # score
 
     # --8<-- [end:noise_pred]

@@ -8,6 +8,7 @@ r"""The samplers: one core under the whole zoo, one file per family, and `sample
 | `edm`, `lms`, `ancestral` | Euler/Heun with churn, linear multistep, the ancestral "a" samplers (EDM variables) |
 | `unipc` | UniPC predictor–corrector |
 | `sde`, `dpmpp_sde` | Euler–Maruyama and predictor–corrector; SDE-DPM-Solver++ |
+| `flow` | Euler and Heun on the flow ODE of a rectified-flow (velocity) model |
 | `dpm_solver` | DPM-Solver and DPM-Solver++ with the official API |
 
 Every sampler is a plain function `sampler(model_fn, x, noise_schedule, timesteps, ...,
@@ -23,12 +24,16 @@ from .ddpm import ddpm
 from .dpm_solver import DPM_Solver, DPMSolver
 from .dpmpp_sde import sde_dpmpp_2m, sde_dpmpp_3m
 from .edm import euler, heun
+from .flow import flow_euler, flow_heun, flow_timesteps
 from .lms import lms
 from .registry import METHODS, Method, default_t_end, sample
 from .sde import euler_maruyama, predictor_corrector
 from .unipc import unipc
 
 __all__ = [
+    "flow_euler",
+    "flow_heun",
+    "flow_timesteps",
     "DPMSolver",
     "DPM_Solver",
     "METHODS",

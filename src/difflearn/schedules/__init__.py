@@ -4,6 +4,7 @@ r"""Noise schedules: the VP schedule, named beta tables and the time grids sampl
 | --- | --- |
 | `difflearn.schedules.vp` | `NoiseScheduleVP` (official DPM-Solver API) and `Marginals`, its float64 table |
 | `difflearn.schedules.betas` | named beta schedules and $\bar\alpha$ / SNR conversions |
+| `difflearn.schedules.flow` | `FlowSchedule`: the straight path of rectified flow, $\alpha_t = 1 - t$, $\sigma_t = t$ |
 | `difflearn.schedules.grids` | continuous time grids (`time_steps`) and discrete ones (`discrete_timesteps`) |
 """
 
@@ -18,11 +19,14 @@ from .betas import (
     rescale_zero_terminal_snr,
     snr,
 )
+from .flow import FlowSchedule, shift_t
 from .grids import SKIP_TYPES, SPACINGS, discrete_timesteps, time_steps
 from .vp import SCHEDULES, Marginals, NoiseScheduleVP, Point, interpolate
 
 __all__ = [
     "BETA_SCHEDULES",
+    "FlowSchedule",
+    "shift_t",
     "SCHEDULES",
     "SKIP_TYPES",
     "SPACINGS",

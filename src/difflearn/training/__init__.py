@@ -3,11 +3,19 @@
 | module | what |
 | --- | --- |
 | `difflearn.training.objectives` | time sampling, label dropout, the noise-prediction and classifier losses, `train_diffusion`, `train_classifier` |
+| `difflearn.training.flow` | flow matching on the straight path: velocity loss, logit-normal times, `train_flow` |
 | `difflearn.training.loop` | `fit`: AdamW, EMA, warm-up, `torchrun` data parallelism; `TrainConfig` |
 | `difflearn.training.checkpoints` | resumable checkpoint folders (safetensors + weights-only state) |
 """
 
 from .checkpoints import load_training_state, save_training_state
+from .flow import (
+    flow_matching_loss,
+    make_flow_batch_fn,
+    sample_t_flow,
+    sample_t_logit_normal,
+    train_flow,
+)
 from .loop import TrainConfig, TrainResult, ema_update, fit, setup_distributed
 from .objectives import (
     classifier_loss,
@@ -21,6 +29,11 @@ from .objectives import (
 )
 
 __all__ = [
+    "flow_matching_loss",
+    "make_flow_batch_fn",
+    "sample_t_flow",
+    "sample_t_logit_normal",
+    "train_flow",
     "TrainConfig",
     "TrainResult",
     "classifier_loss",

@@ -72,8 +72,12 @@ def make_batch_fn(
     labels: torch.Tensor | None = None,
     label_dropout: float = 0.0,
     null_class: int | None = None,
+    sample_times=None,
 ):
-    """`batch(generator, n) -> dict(x0, t, eps, alpha, sigma[, y])`: one global batch, all drawn on the CPU."""
+    """`batch(generator, n) -> dict(x0, t, eps, alpha, sigma[, y])`: one global batch, drawn on the CPU.
+
+    `sample_times(generator, n)` draws the times (default: `sample_t` of the schedule).
+    """
     if labels is not None and len(labels) != len(images):
         raise ValueError(
             f"labels must have {len(images)} entries (one per image), got {len(labels)}"
@@ -84,15 +88,17 @@ def make_batch_fn(
             f"labels={'given' if labels is not None else None}, null_class={null_class!r}"
         )
 
+    if sample_times is None:
+        sample_times = lambda generator, n: sample_t(noise_schedule, n, generator)  # noqa: E731
+
     def batch(generator: torch.Generator, n: int) -> dict:
         idx = torch.randint(0, len(images), (n,), generator=generator)
-        out = {"x0": images[idx], "t": sample_t(noise_schedule, n, generator)}
+        out = {"x0": images[idx], "t": sample_times(generator, n)}
         out["eps"] = torch.randn(
             out["x0"].shape, generator=generator, dtype=out["x0"].dtype
         )
-        m = noise_schedule.marginals(
-            out["t"]
-        )  # alpha_t, sigma_t once, in float64 on the CPU
+        # alpha_t, sigma_t once, in float64 on the CPU
+        m = noise_schedule.marginals(out["t"])
         out["alpha"], out["sigma"] = (
             torch.from_numpy(m.alpha),
             torch.from_numpy(m.sigma),
@@ -130,14 +136,15 @@ def noised(
     return alpha_t * x0 + sigma_t * eps
 
 
-def _noised_batch(noise_schedule, batch: dict) -> torch.Tensor:
+def noised_batch(noise_schedule, batch: dict) -> torch.Tensor:
+    """`noised` for a batch of `make_batch_fn` (which carries alpha and sigma)."""
     pair = (batch["alpha"], batch["sigma"]) if "alpha" in batch else None
     return noised(noise_schedule, batch["x0"], batch["t"], batch["eps"], pair)
 
 
 def diffusion_loss(model: nn.Module, noise_schedule, batch: dict) -> torch.Tensor:
     r"""$\frac{1}{B}\sum_i \|\hat\varepsilon_\theta(x_{t_i}, t_i[, y_i]) - \varepsilon_i\|^2 / D$ (mean over pixels)."""
-    x_t = _noised_batch(noise_schedule, batch)  # (B, C, H, W)
+    x_t = noised_batch(noise_schedule, batch)  # (B, C, H, W)
     t_in = model_input_time(noise_schedule, batch["t"].to(torch.float64)).to(x_t.dtype)
     eps_pred = model(x_t, t_in) if "y" not in batch else model(x_t, t_in, batch["y"])
     return F.mse_loss(eps_pred, batch["eps"])
@@ -149,7 +156,7 @@ def diffusion_loss(model: nn.Module, noise_schedule, batch: dict) -> torch.Tenso
 # --8<-- [start:classifier_loss]
 def classifier_loss(classifier: nn.Module, noise_schedule, batch: dict) -> torch.Tensor:
     r"""Cross-entropy $-\log p_\phi(y \mid x_t, t)$ of the noisy classifier, averaged over the batch."""
-    x_t = _noised_batch(noise_schedule, batch)
+    x_t = noised_batch(noise_schedule, batch)
     t_in = model_input_time(noise_schedule, batch["t"].to(torch.float64)).to(x_t.dtype)
     return F.cross_entropy(classifier(x_t, t_in), batch["y"])
 
@@ -218,6 +225,7 @@ __all__ = [
     "diffusion_loss",
     "drop_labels",
     "make_batch_fn",
+    "noised_batch",
     "noised",
     "sample_t",
     "train_classifier",
