@@ -22,6 +22,7 @@ fid_real = digits_fid(
 fid_model = digits_fid(real, x_0)  # 500 samples, 10 model evaluations
 fid_noise = digits_fid(real, x_T.clamp(-1, 1))  # the starting noise itself
 print(
-    f"real vs real {fid_real:.2f}   model (NFE 10) {fid_model:.2f}   noise {fid_noise:.2f}"
+    f"real vs real {fid_real:.2f}   model (NFE 10) {fid_model:.2f}   "
+    f"noise {fid_noise:.2f}"
 )
 assert fid_real < fid_model < fid_noise / 5

@@ -1,10 +1,11 @@
 """Exercise: the cliff at the end of the cosine table, predicted from the beta cap.
 
-Built here from the formula of improved DDPM, independently of difflearn.schedules.betas:
-alpha_bar(t) = f(t) / f(0), f(t) = cos^2((t + s) / (1 + s) * pi / 2), and beta_n = min(1
-- alpha_bar((n + 1) / N) / alpha_bar(n / N), 0.999). The last beta would be exactly 1
-(f(1) = 0); the cap sets alpha_bar_N = 0.001 alpha_bar_{N-1}, so lambda drops by about
-log(0.001) / 2 = -3.45 in one step.
+Built here from the formula of improved DDPM, independently of
+difflearn.schedules.betas: alpha_bar(t) = f(t) / f(0),
+f(t) = cos^2((t + s) / (1 + s) * pi / 2), and
+beta_n = min(1 - alpha_bar((n + 1) / N) / alpha_bar(n / N), 0.999). The last beta would
+be exactly 1 (f(1) = 0); the cap sets alpha_bar_N = 0.001 alpha_bar_{N-1}, so lambda
+drops by about log(0.001) / 2 = -3.45 in one step.
 """
 
 import math

@@ -1,7 +1,9 @@
-"""Map a diffusers DDIM setup (v-prediction, trailing spacing, final alpha_cumprod = 1) onto difflearn.
+"""Map a diffusers DDIM setup (v-prediction, trailing spacing, final alpha_cumprod = 1)
+onto difflearn.
 
 The model is exact (a 1-D Gaussian mixture) and speaks diffusers' language: an integer
-timestep n in 0..999 and a v-prediction output. diffusers' DDIMScheduler is the reference.
+timestep n in 0..999 and a v-prediction output. diffusers' DDIMScheduler is the
+reference.
 """
 
 import torch
@@ -29,7 +31,9 @@ gm = GaussianMixture([[-2.0], [0.5], [2.5]], [0.3, 0.5, 0.2], [0.3, 0.5, 0.2])
 
 
 def unet(x, n):
-    """A diffusers-style model: integer timestep n, returns v = alpha eps - sigma x0 (Salimans & Ho)."""
+    """A diffusers-style model: integer timestep n, returns v = alpha eps - sigma x0
+    (Salimans & Ho).
+    """
     t = (
         ((torch.as_tensor(n, dtype=torch.float64) + 1) / 1000)
         .reshape(-1)

@@ -9,7 +9,8 @@ value fixed: (x_t - alpha_t c) / sqrt(v_t) = const.
 
 We compare plain Euler in t against the exponential step (first-order
 DPM-Solver, which is DDIM)
-    x_t = (alpha_t / alpha_s) x_s - sigma_t (e^h - 1) eps(x_s, s),  h = lambda_t - lambda_s,
+    x_t = (alpha_t / alpha_s) x_s - sigma_t (e^h - 1) eps(x_s, s),
+    h = lambda_t - lambda_s,
 on the same grid (uniform in lambda), and check by quadrature the
 variation-of-constants formula it comes from.
 """
@@ -54,15 +55,18 @@ def exponential(eps, n):
     return x
 
 
-# 1. a point mass (s = 0): eps is constant along the exact path, so the exponential step is exact
+# 1. a point mass (s = 0): eps is constant along the exact path, so the exponential
+#    step is exact
 eps, exact = problem(0.0)
 for n in (1, 3, 10):
     assert abs(exponential(eps, n) - exact(t_0)) < 1e-12
 print(
-    f"point mass, 10 steps: Euler error {abs(euler(eps, 10) - exact(t_0)):.2e}, exponential error 0"
+    f"point mass, 10 steps: Euler error {abs(euler(eps, 10) - exact(t_0)):.2e}, "
+    "exponential error 0"
 )
 
-# 2. a narrow Gaussian (s = 0.02): both are first order, the exponential step has the smaller constant
+# 2. a narrow Gaussian (s = 0.02): both are first order, the exponential step has the
+#    smaller constant
 eps, exact = problem(0.02)
 print(" steps   Euler error   exponential error")
 for n in (5, 10, 20, 40):
@@ -77,7 +81,8 @@ assert abs(exponential(eps, 80) - exact(t_0)) < 0.6 * abs(
 )  # first order
 
 # 3. variation of constants in lambda, along the exact path:
-#    x_t = (alpha_t / alpha_s) x_s - alpha_t * int_{lambda_s}^{lambda_t} e^{-lambda} eps(x_lambda) d lambda
+#    x_t = (alpha_t / alpha_s) x_s
+#          - alpha_t * int_{lambda_s}^{lambda_t} e^{-lambda} eps(x_lambda) d lambda
 integrand = lambda l: np.exp(-l) * eps(exact(t_of(l)), t_of(l))
 integral, _ = quad(integrand, lam(t_T), lam(t_0), epsabs=1e-12, epsrel=1e-12, limit=200)
 voc = alpha(t_0) / alpha(t_T) * x_T - alpha(t_0) * integral

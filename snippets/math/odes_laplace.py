@@ -32,8 +32,9 @@ for s in (1.5, 2.0, 5.0):
     pf = 0.25 / (s - 1) - 0.25 / (s + 1) - 0.5 / (s + 1) ** 2
     assert abs(pf - 1 / ((s - 1) * (s + 1) ** 2)) < 1e-14
 
-# (2) the Laplace transform of the closed form, by quadrature, equals Y(s) (needs s > 1);
-# the integrand decays like x e^{-(s-1)x}, so [0, 80] holds all of it to double precision
+# (2) the Laplace transform of the closed form, by quadrature, equals Y(s)
+# (needs s > 1); the integrand decays like x e^{-(s-1)x}, so [0, 80] holds all of it
+# to double precision
 for s in (2.0, 3.0):
     val, _ = quad(
         lambda x, s=s: np.exp(-s * x) * y_closed(x),

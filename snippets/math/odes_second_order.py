@@ -20,11 +20,13 @@ def numerical(a, b, y0, dy0):
 
 
 cases = {
-    # y'' - 3y' + 2y = 0: r = 1, 2 (real, distinct); y(0) = 1, y'(0) = 0 -> C1 + C2 = 1, C1 + 2 C2 = 0
+    # y'' - 3y' + 2y = 0: r = 1, 2 (real, distinct);
+    # y(0) = 1, y'(0) = 0 -> C1 + C2 = 1, C1 + 2 C2 = 0
     "real roots": ((-3.0, 2.0), 2 * np.exp(xs) - np.exp(2 * xs)),
     # y'' + 2y' + y = 0: r = -1 (double); y = (C1 + C2 x) e^{-x}, C1 = 1, C2 - C1 = 0
     "repeated root": ((2.0, 1.0), (1 + xs) * np.exp(-xs)),
-    # y'' + 2y' + 5y = 0: r = -1 +- 2i; y = e^{-x}(C1 cos 2x + C2 sin 2x), C1 = 1, -C1 + 2 C2 = 0
+    # y'' + 2y' + 5y = 0: r = -1 +- 2i; y = e^{-x}(C1 cos 2x + C2 sin 2x),
+    # C1 = 1, -C1 + 2 C2 = 0
     "complex roots": (
         (2.0, 5.0),
         np.exp(-xs) * (np.cos(2 * xs) + 0.5 * np.sin(2 * xs)),

@@ -1,10 +1,12 @@
 """Brownian motion and the Ito integral, by simulation (seeded).
 
 Checks, with their Monte Carlo tolerances:
-1. Var W_t = t and Cov(W_s, W_t) = min(s, t)         (5 standard errors, M = 20000 paths);
-2. the quadratic variation sum (dW)^2 over [0, 1] is 1 (one path, 10^6 steps, sd 0.0014);
-3. the Ito (left-point) sum of W dW is (W_1^2 - 1)/2; the sum with the average of the two end
-   points is exactly W_1^2 / 2 (Stratonovich): they differ by half the quadratic variation;
+1. Var W_t = t and Cov(W_s, W_t) = min(s, t)   (5 standard errors, M = 20000 paths);
+2. the quadratic variation sum (dW)^2 over [0, 1] is 1 (one path, 10^6 steps,
+   sd 0.0014);
+3. the Ito (left-point) sum of W dW is (W_1^2 - 1)/2; the sum with the average of the
+   two end points is exactly W_1^2 / 2 (Stratonovich): they differ by half the
+   quadratic variation;
 4. the Ito isometry E[(int_0^1 W dW)^2] = int_0^1 E[W_t^2] dt = 1/2.
 """
 
@@ -36,7 +38,8 @@ strat = np.sum(
     0.5 * (w[:-1] + w[1:]) * dw
 )  # end-point average: telescopes to w_1^2 / 2
 print(
-    f"quadratic variation {qv:.4f};  Ito sum {ito:.4f} vs (W^2-1)/2 = {(w[-1] ** 2 - 1) / 2:.4f};"
+    f"quadratic variation {qv:.4f};  Ito sum {ito:.4f} "
+    f"vs (W^2-1)/2 = {(w[-1] ** 2 - 1) / 2:.4f};"
     f"  Stratonovich sum {strat:.4f} vs W^2/2 = {w[-1] ** 2 / 2:.4f}"
 )
 assert abs(qv - 1.0) < 0.01

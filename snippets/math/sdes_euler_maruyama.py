@@ -1,4 +1,5 @@
-"""Euler-Maruyama on geometric Brownian motion: strong order 1/2, weak order 1, and Ito's lemma.
+"""Euler-Maruyama on geometric Brownian motion: strong order 1/2, weak order 1, and
+Ito's lemma.
 
 dX = mu X dt + s X dW, X_0 = 1. Ito's lemma for log X gives the exact solution
 X_T = exp((mu - s^2/2) T + s W_T). We reuse one fine Brownian path per sample
@@ -28,7 +29,8 @@ for p in range(3, 9):
     assert abs(X.mean() - (1 + mu * h) ** n) < 5 * X.std() / np.sqrt(M)
     if n == 256:
         print(
-            f"h = 1/256: E|X - exact| = {strong[-1]:.3f},  E|X - naive| = {np.mean(np.abs(X - naive)):.3f}"
+            f"h = 1/256: E|X - exact| = {strong[-1]:.3f},  "
+            f"E|X - naive| = {np.mean(np.abs(X - naive)):.3f}"
         )
         assert np.mean(np.abs(X - naive)) > 5 * strong[-1]
 

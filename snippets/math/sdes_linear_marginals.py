@@ -1,10 +1,12 @@
-"""Linear SDEs dX = f(t) X dt + g(t) dW have Gaussian marginals; VE, VP and sub-VP by simulation.
+"""Linear SDEs dX = f(t) X dt + g(t) dW have Gaussian marginals; VE, VP and sub-VP by
+simulation.
 
 From a point mass X_0 = x0 the mean m and variance P solve
     m' = f m,        P' = 2 f P + g^2.
-For the three SDEs of Song et al. (2021) the solutions are
+For the three SDEs of Song et al. (2021) the solutions are, with alpha_t from
+NoiseScheduleVP('linear'),
     VE:      m = x0,                 P = sigma(t)^2 - sigma(0)^2
-    VP:      m = alpha_t x0,         P = 1 - alpha_t^2        (alpha_t from NoiseScheduleVP('linear'))
+    VP:      m = alpha_t x0,         P = 1 - alpha_t^2
     sub-VP:  m = alpha_t x0,         P = (1 - alpha_t^2)^2
 We check each closed form (a) against solve_ivp of the moment equations at
 rtol = 1e-10 and (b) against Euler-Maruyama with M = 20000 seeded paths
@@ -80,7 +82,8 @@ for name, (f, g, mean_factor, var) in sdes.items():
         f" var {X.var():9.4f} (exact {var(1.0):9.4f})"
     )
 
-# the VP SDE is the limit of DDPM: N discrete steps with beta_n = beta(t_n) / N; the gap is O(1/N)
+# the VP SDE is the limit of DDPM: N discrete steps with beta_n = beta(t_n) / N;
+# the gap is O(1/N)
 t = torch.tensor([0.1, 0.5, 1.0], dtype=torch.float64)
 gaps = []
 for N in (1000, 10000):
@@ -94,6 +97,7 @@ for N in (1000, 10000):
         )
     )
     print(
-        f"DDPM with N = {N:5d} vs VP SDE: largest relative difference of alpha_t = {gaps[-1]:.1e}"
+        f"DDPM with N = {N:5d} vs VP SDE: "
+        f"largest relative difference of alpha_t = {gaps[-1]:.1e}"
     )
 assert gaps[0] < 0.05 and gaps[1] < gaps[0] / 8

@@ -1,4 +1,6 @@
-"""The two head orders read the same 3C channels differently; SDPA and einsum agree on each."""
+"""The two head orders read the same 3C channels differently;
+SDPA and einsum agree on each.
+"""
 
 import torch
 from difflearn.models import QKVAttention, QKVAttentionLegacy
@@ -14,7 +16,8 @@ new = QKVAttention(heads)(qkv)  # channels read as (3, H, d)
 assert legacy.shape == new.shape == (2, heads * d, T)
 assert (legacy - new).abs().max() > 0.1  # different functions of the same numbers
 
-# the new order is the legacy order after permuting the channels of qkv from (3, H, d) to (H, 3, d)
+# the new order is the legacy order after permuting the channels of qkv
+# from (3, H, d) to (H, 3, d)
 permuted = qkv.reshape(2, 3, heads, d, T).transpose(1, 2).reshape(2, 3 * heads * d, T)
 assert torch.allclose(QKVAttentionLegacy(heads)(permuted), new, atol=1e-6)
 

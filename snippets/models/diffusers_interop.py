@@ -29,7 +29,8 @@ with torch.no_grad():
     )
 assert x_0.shape == x_T.shape and torch.isfinite(x_0).all()
 
-# the schedule is diffusers' own table: alpha_t^2 at t_n = (n + 1)/N is alphas_cumprod[n]
+# the schedule is diffusers' own table:
+# alpha_t^2 at t_n = (n + 1)/N is alphas_cumprod[n]
 n = torch.tensor([0, 499, 999])
 alpha2 = ns.marginal_alpha((n + 1.0) / ns.total_N) ** 2
 assert torch.allclose(alpha2, scheduler.alphas_cumprod[n], rtol=1e-4)

@@ -1,4 +1,6 @@
-"""A learn_sigma model outputs 2C channels: the noise and the variance interpolation v."""
+"""A learn_sigma model outputs 2C channels: the noise and
+the variance interpolation v.
+"""
 
 import torch
 from difflearn import beta_schedule
@@ -12,7 +14,8 @@ eps, v = split_learned_sigma(out, channels=3)
 assert eps.shape == v.shape == (4, 3, 8, 8)
 
 t = torch.tensor([1, 10, 100, 999])
-# v = +1 gives log beta_t (the upper bound), v = -1 the posterior variance log beta~_t (the lower one)
+# v = +1 gives log beta_t (the upper bound),
+# v = -1 the posterior variance log beta~_t (the lower one)
 upper = learned_log_variance(torch.ones(4, 1, 1, 1), t, betas).flatten()
 lower = learned_log_variance(-torch.ones(4, 1, 1, 1), t, betas).flatten()
 abar = torch.cumprod(1 - betas, 0)

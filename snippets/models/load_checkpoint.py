@@ -1,4 +1,6 @@
-"""Save a (small) ADM UNet, load it back with and without a preset, and see a wrong flag named."""
+"""Save a (small) ADM UNet, load it back with and without a preset,
+and see a wrong flag named.
+"""
 
 import tempfile
 from pathlib import Path

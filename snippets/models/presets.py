@@ -10,8 +10,8 @@ for name in PRESETS:
         f"{name:26s} {stats[name][0] / 1e6:7.1f} M params {stats[name][1]:8.1f} GFLOPs"
     )
 
-# the class-conditional 256x256 model differs from the unconditional one only by its class
-# embedding: 1000 classes x (4 x 256) channels
+# the class-conditional 256x256 model differs from the unconditional one only by its
+# class embedding: 1000 classes x (4 x 256) channels
 assert (
     stats["256x256_diffusion"][0] - stats["256x256_diffusion_uncond"][0]
     == 1000 * 4 * 256

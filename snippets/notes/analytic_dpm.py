@@ -3,12 +3,14 @@
 For the reverse step n -> s (s < n) of the DDIM family with variance lambda^2
 (Bao et al. 2022, Theorem 1, written for a step that may skip):
 
-    sigma*^2 = lambda^2 + (sqrt(abar_s bbar_n / abar_n) - sqrt(bbar_s - lambda^2))^2 (1 - bbar_n Gamma_n),
+    sigma*^2 = lambda^2 + (sqrt(abar_s bbar_n / abar_n) - sqrt(bbar_s - lambda^2))^2
+                          (1 - bbar_n Gamma_n),
     Gamma_n  = E ||grad log q_n(x_n)||^2 / d,         bbar = 1 - abar.
 
-References: (1) lambda^2 + c^2 E Var[x_0 | x_n] from the mixture's Gaussian posteriors, by
-quadrature; (2) Monte Carlo of the definition (mean squared residual of x_s around the
-optimal mean); (3) the limits Gaussian data -> beta_n and point mass -> beta_tilde_n.
+References: (1) lambda^2 + c^2 E Var[x_0 | x_n] from the mixture's Gaussian posteriors,
+by quadrature; (2) Monte Carlo of the definition (mean squared residual of x_s around
+the optimal mean); (3) the limits Gaussian data -> beta_n and
+point mass -> beta_tilde_n.
 """
 
 import numpy as np
@@ -31,7 +33,9 @@ def t_of(n):
 
 
 def coef_c(n, s, lam2):
-    """Coefficient of x_0 in the mean of q(x_s | x_n, x_0) once x_n's share is removed."""
+    """Coefficient of x_0 in the mean of q(x_s | x_n, x_0) once x_n's share is
+    removed.
+    """
     k = np.sqrt(1 - abar[s] - lam2) / np.sqrt(1 - abar[n])
     return np.sqrt(abar[s]) - k * np.sqrt(abar[n]), k
 
@@ -44,7 +48,9 @@ def optimal_variance(n, s, Gamma, lam2):
 
 
 def reference_variance(n, s, lam2):
-    """lambda^2 + c^2 E Var[x_0 | x_n] with Var[x_0 | x_n] of the mixture, integrated on the grid."""
+    """lambda^2 + c^2 E Var[x_0 | x_n] with Var[x_0 | x_n] of the mixture, integrated
+    on the grid.
+    """
     a, b = np.sqrt(abar[n]), 1 - abar[n]
     v = a**2 * s_k**2 + b  # (K,) variances of x_n | k
     dens = (
@@ -58,7 +64,9 @@ def reference_variance(n, s, lam2):
 
 
 def Gamma_of(n):
-    """E ||score||^2 / d under q_n, by quadrature with the exact score of difflearn.data.mixture."""
+    """E ||score||^2 / d under q_n, by quadrature with the exact score of
+    difflearn.data.mixture.
+    """
     xt = torch.from_numpy(x)[:, None]
     score = gm.score(xt, t_of(n), ns)[:, 0].numpy()
     return (np.exp(gm.marginal(ns, t_of(n)).log_prob(xt).numpy()) * score**2).sum() * dx
@@ -68,7 +76,8 @@ def beta_tilde(n, s):
     return (1 - abar[s]) / (1 - abar[n]) * (1 - abar[n] / abar[s])
 
 
-# (1) DDPM steps (lambda^2 = beta_tilde) and DDIM skips (lambda^2 = 0): formula == posterior variance
+# (1) DDPM steps (lambda^2 = beta_tilde) and DDIM skips (lambda^2 = 0):
+#     formula == posterior variance
 for n, s, lam2 in [
     (5, 4, beta_tilde(5, 4)),
     (50, 49, beta_tilde(50, 49)),
@@ -81,7 +90,8 @@ for n, s, lam2 in [
     assert abs(analytic / reference - 1) < 1e-6, (n, s, analytic, reference)
     assert lam2 < analytic, (n, s, lam2, analytic)  # never below lambda^2
     print(
-        f"{n:3d} -> {s:3d}  lambda^2={lam2:.4e}  sigma*^2={analytic:.4e}  beta={1 - abar[n] / abar[s]:.4e}"
+        f"{n:3d} -> {s:3d}  lambda^2={lam2:.4e}  sigma*^2={analytic:.4e}  "
+        f"beta={1 - abar[n] / abar[s]:.4e}"
     )
 
 # (2) Monte Carlo of the definition on the DDIM skip 300 -> 200 (lambda = 0)
@@ -104,9 +114,10 @@ mc = ((x_s - mean_with(gm.x0(xn[:, None], t_of(n), ns)[:, 0])) ** 2).mean().item
 exact = reference_variance(n, s, lam2)
 assert abs(mc / exact - 1) < 0.02, (mc, exact)  # MC standard error ~0.5%
 
-# Extended Analytic-DPM: with an imperfect mean (eps_hat = 0.7 eps*) the best variance is
-# lambda^2 + c^2 (bbar_n / abar_n) E (eps - eps_hat)^2 - the noise-prediction-residual form
-# (with lambda = 0 the residual is c (x_0 - x0_hat) sample by sample, so this is exact)
+# Extended Analytic-DPM: with an imperfect mean (eps_hat = 0.7 eps*) the best
+# variance is lambda^2 + c^2 (bbar_n / abar_n) E (eps - eps_hat)^2 - the
+# noise-prediction-residual form (with lambda = 0 the residual is c (x_0 - x0_hat)
+# sample by sample, so this is exact)
 eps_hat = 0.7 * gm.eps(xn[:, None], t_of(n), ns)[:, 0]
 x0_bad = (xn - np.sqrt(1 - abar[n]) * eps_hat) / np.sqrt(abar[n])
 npr = lam2 + c**2 * (1 - abar[n]) / abar[n] * ((eps - eps_hat) ** 2).mean().item()
@@ -115,7 +126,8 @@ assert abs(mc_bad / npr - 1) < 1e-9  # an identity, sample by sample
 assert mc_bad > 1.03 * exact, (mc_bad, exact)  # the analytic value is now too small
 print(f"MC {mc:.4e} vs exact {exact:.4e}; imperfect mean needs {mc_bad:.4e}")
 
-# (3) limits: Gaussian data (Gamma = 1) -> beta_n; a point mass (Gamma = 1 / bbar_n) -> beta_tilde_n
+# (3) limits: Gaussian data (Gamma = 1) -> beta_n;
+#     a point mass (Gamma = 1 / bbar_n) -> beta_tilde_n
 n = np.arange(1, 1000)
 lam2 = beta_tilde(n, n - 1)
 assert np.allclose(

@@ -17,7 +17,9 @@ grid = schedules.discrete_timesteps(1000, 10, spacing="trailing")  # [999, 899, 
 
 
 def ddim_sigma(ab_t, ab_prev, eta):
-    """sigma_t(eta) of DDIM eq. 16: eta * sqrt((1 - ab_prev)/(1 - ab_t)) * sqrt(1 - ab_t/ab_prev)."""
+    """sigma_t(eta) of DDIM eq. 16:
+    eta * sqrt((1 - ab_prev)/(1 - ab_t)) * sqrt(1 - ab_t/ab_prev).
+    """
     return eta * ((1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev)) ** 0.5
 
 

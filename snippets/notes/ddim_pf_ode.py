@@ -1,7 +1,9 @@
-"""Deterministic DDIM is DPM-Solver-1, and both converge to the probability-flow ODE at first order.
+"""Deterministic DDIM is DPM-Solver-1, and both converge to the probability-flow ODE at
+first order.
 
 The data are a 1-D Gaussian mixture, so the noise predictor is exact and the reference
-solution of the PF-ODE comes from a high-accuracy scipy solve (GaussianMixture.pf_ode_solve).
+solution of the PF-ODE comes from a high-accuracy scipy solve
+(GaussianMixture.pf_ode_solve).
 """
 
 import torch

@@ -1,9 +1,10 @@
 r"""Ancestral sampling with the exact noise predictor of a 2-D Gaussian mixture.
 
-x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps(x_t, t)) / sqrt(alpha_t) + sigma_t z, t = N..1, with
-sigma_t^2 = beta_t (fixed-large) and the exact eps of difflearn.data.mixture. With N = 1000 steps the samples
-follow the mixture: component weights within 5 binomial standard errors and component means within
-5 (generous) standard errors (n = 4000 samples, seeded).
+x_{t-1} = (x_t - beta_t / sqrt(1 - abar_t) eps(x_t, t)) / sqrt(alpha_t) + sigma_t z,
+t = N..1, with sigma_t^2 = beta_t (fixed-large) and the exact eps of
+difflearn.data.mixture. With N = 1000 steps the samples follow the mixture: component
+weights within 5 binomial standard errors and component means within 5 (generous)
+standard errors (n = 4000 samples, seeded).
 """
 
 import torch
@@ -43,6 +44,7 @@ for k in range(2):
     mu_hat = (resp[:, k, None] * x).mean(0) / w_hat[k]
     se = (gm.stds[k] + 0.5) / (n * gm.weights[k]) ** 0.5  # a generous standard error
     print(
-        f"component {k}: mean {[round(m, 3) for m in mu_hat.tolist()]} (exact {gm.means[k].tolist()})"
+        f"component {k}: mean {[round(m, 3) for m in mu_hat.tolist()]} "
+        f"(exact {gm.means[k].tolist()})"
     )
     assert ((mu_hat - gm.means[k]).abs() < 5 * se).all(), (k, mu_hat)

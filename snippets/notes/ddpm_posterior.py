@@ -1,7 +1,8 @@
 r"""The DDPM posterior q(x_{t-1} | x_t, x_0), three ways.
 
 1. The closed form of Ho et al. (2020), eq. 6-7:
-   mean = sqrt(abar_{t-1}) beta_t / (1 - abar_t) x_0 + sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) x_t,
+   mean = sqrt(abar_{t-1}) beta_t / (1 - abar_t) x_0
+          + sqrt(alpha_t) (1 - abar_{t-1}) / (1 - abar_t) x_t,
    var  = (1 - abar_{t-1}) / (1 - abar_t) beta_t.
 2. Gaussian conditioning of the joint of (x_{t-1}, x_t) given x_0.
 3. Bayes' rule on a grid: q(x_t | x_{t-1}) q(x_{t-1} | x_0), normalised numerically.
@@ -30,14 +31,16 @@ for t in (2, 10, 100, 500, 1000):  # 1-based step index, as in the paper
     )
     var = (1 - ab_prev) / (1 - ab) * b
 
-    # 2. Gaussian conditioning: x_{t-1} = sqrt(ab_prev) x0 + ..., x_t = sqrt(a) x_{t-1} + sqrt(b) z
+    # 2. Gaussian conditioning: x_{t-1} = sqrt(ab_prev) x0 + ...,
+    #    x_t = sqrt(a) x_{t-1} + sqrt(b) z
     mu1, mu2 = np.sqrt(ab_prev) * x0, np.sqrt(ab) * x0
     S11, S12, S22 = 1 - ab_prev, np.sqrt(a) * (1 - ab_prev), 1 - ab
     assert abs(S22 - (a * S11 + b)) < 1e-15  # the forward step's variance adds up
     assert abs(mean - (mu1 + S12 / S22 * (xt - mu2))) < 1e-12
     assert abs(var - (S11 - S12**2 / S22)) < 1e-12
 
-    # 3. Bayes' rule on a grid (the product of two Gaussian densities in x_{t-1}, normalised)
+    # 3. Bayes' rule on a grid
+    #    (the product of two Gaussian densities in x_{t-1}, normalised)
     sd = np.sqrt(var)
     grid = np.linspace(mean - 12 * sd, mean + 12 * sd, 20001)
     dens = norm.pdf(xt, np.sqrt(a) * grid, np.sqrt(b)) * norm.pdf(

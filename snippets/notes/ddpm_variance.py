@@ -1,11 +1,15 @@
-r"""Fixed-small, fixed-large and learned reverse variances, on Gaussian data where everything is exact.
+r"""Fixed-small, fixed-large and learned reverse variances, on Gaussian data where
+everything is exact.
 
-For data N(0, s^2) (per dimension) the marginal of x_t is N(0, v_t), v_t = abar_t s^2 + 1 - abar_t, and the
-true reverse step q(x_{t-1} | x_t) is Gaussian with variance v_{t-1} beta_t / v_t (Gaussian conditioning).
-1. That optimal variance is beta_tilde_t for s = 0 and beta_t for s = 1, lies between them for 0 < s < 1
-   (so improved DDPM's log-space interpolation reaches it with v in [0, 1]) and exceeds beta_t for s > 1.
-2. Ancestral sampling with the exact noise predictor on a 10-step respaced schedule: the final sample
-   variance, from an exact linear recursion and from 200000 seeded samples (5 standard errors).
+For data N(0, s^2) (per dimension) the marginal of x_t is N(0, v_t),
+v_t = abar_t s^2 + 1 - abar_t, and the true reverse step q(x_{t-1} | x_t) is Gaussian
+with variance v_{t-1} beta_t / v_t (Gaussian conditioning).
+1. That optimal variance is beta_tilde_t for s = 0 and beta_t for s = 1, lies between
+   them for 0 < s < 1 (so improved DDPM's log-space interpolation reaches it with
+   v in [0, 1]) and exceeds beta_t for s > 1.
+2. Ancestral sampling with the exact noise predictor on a 10-step respaced schedule: the
+   final sample variance, from an exact linear recursion and from 200000 seeded samples
+   (5 standard errors).
 """
 
 import numpy as np
@@ -15,13 +19,15 @@ abar_full = alphas_cumprod_from_betas(beta_schedule("linear", 1000)).numpy()
 
 
 def schedule(steps):
-    """abar at `steps` evenly spaced training steps, and the betas of the respaced chain."""
+    """abar at `steps` evenly spaced training steps, and the betas of the respaced
+    chain.
+    """
     ab = abar_full[np.linspace(0, 999, steps).round().astype(int)]
     ab_prev = np.concatenate([[1.0], ab[:-1]])
     return ab, ab_prev, 1 - ab / ab_prev
 
 
-# ---- 1. the optimal reverse variance against the two fixed choices ------------------------
+# ---- 1. the optimal reverse variance against the two fixed choices -------------------
 ab, ab_prev, beta = schedule(1000)
 beta_tilde = (1 - ab_prev) / (1 - ab) * beta
 for s in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
@@ -38,15 +44,18 @@ for s in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5):
             np.log(hi) - np.log(lo)
         )  # improved DDPM's v
         print(
-            f"s = {s}: learned-variance interpolation v ranges over [{frac.min():.3f}, {frac.max():.3f}]"
+            f"s = {s}: learned-variance interpolation v ranges over "
+            f"[{frac.min():.3f}, {frac.max():.3f}]"
         )
     else:
         assert np.all(opt > hi)
 
 
-# ---- 2. what the choice does to samples ---------------------------------------------------
+# ---- 2. what the choice does to samples ----------------------------------------------
 def final_variance(s, kind, steps, n=0, seed=0):
-    """Run the sampler on x_T ~ N(0, 1) with the exact eps of N(0, s^2); exact recursion or n samples."""
+    """Run the sampler on x_T ~ N(0, 1) with the exact eps of N(0, s^2); exact
+    recursion or n samples.
+    """
     ab, ab_prev, beta = schedule(steps)
     rng = np.random.default_rng(seed)
     V, x = 1.0, rng.standard_normal(n)

@@ -1,7 +1,8 @@
-"""Classifier-free guidance on an exact 2-D mixture: the implicit classifier and the scale convention.
+"""Classifier-free guidance on an exact 2-D mixture: the implicit classifier and the
+scale convention.
 
-- eps_u + s (eps_c - eps_u) = eps_u - s sigma_t grad log p_t(y | x): CFG with scale s is classifier
-  guidance with weight s, using the classifier implied by Bayes' rule.
+- eps_u + s (eps_c - eps_u) = eps_u - s sigma_t grad log p_t(y | x): CFG with scale s
+  is classifier guidance with weight s, using the classifier implied by Bayes' rule.
 - The CFG paper's (1 + w) eps_c - w eps_u is diffusers' guidance_scale = w + 1.
 """
 
@@ -42,7 +43,8 @@ w = 3.0
 paper = (1 + w) * eps_c - w * eps_u  # Ho & Salimans (2022), eq. 6
 diffusers_style = eps_u + (w + 1) * (eps_c - eps_u)
 assert torch.allclose(paper, diffusers_style, atol=1e-12)
-# passing the paper's w as guidance_scale under-guides by exactly one unit of (eps_c - eps_u)
+# passing the paper's w as guidance_scale under-guides by exactly one unit
+# of (eps_c - eps_u)
 wrong = eps_u + w * (eps_c - eps_u)
 assert torch.allclose(paper - wrong, eps_c - eps_u, atol=1e-12)
 print("CFG scale s == classifier guidance weight s; paper w == guidance_scale w + 1")

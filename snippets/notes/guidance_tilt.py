@@ -1,12 +1,14 @@
 """Classifier guidance on an exact 1-D mixture: what it computes and what it samples.
 
 1. Bayes: grad log p_t(y | x) = score of p_t(x | y) - score of p_t(x), exactly.
-2. Temperature: log softmax(logits / tau)_y = gamma log p(y | x) - log Z_gamma(x), gamma = 1/tau,
-   with Z_gamma(x) = sum_k p(k | x)^gamma (not 1 unless gamma = 1).
-3. p(x) p(y | x)^gamma summed over y has total mass E[Z_gamma] < 1 for gamma > 1: it is not the
-   joint of any classifier with marginal p(x). The tempered classifier's joint has mass 1.
-4. Sampling the guided probability-flow ODE gives p(x | y) exactly for gamma = 1, but for
-   gamma = 4 it does not give the tilted law p(x) p(y | x)^4 / N: it is much sharper.
+2. Temperature: log softmax(logits / tau)_y = gamma log p(y | x) - log Z_gamma(x),
+   gamma = 1/tau, with Z_gamma(x) = sum_k p(k | x)^gamma (not 1 unless gamma = 1).
+3. p(x) p(y | x)^gamma summed over y has total mass E[Z_gamma] < 1 for gamma > 1: it is
+   not the joint of any classifier with marginal p(x). The tempered classifier's joint
+   has mass 1.
+4. Sampling the guided probability-flow ODE gives p(x | y) exactly for gamma = 1, but
+   for gamma = 4 it does not give the tilted law p(x) p(y | x)^4 / N: it is much
+   sharper.
 """
 
 import math
@@ -26,7 +28,9 @@ y, K = 2, 3
 
 
 def grad_log_p_y(x, t, gamma=1.0, tau=None):
-    """gamma * grad log p_t(y | x), or grad log softmax(log p_t(. | x) / tau)_y if tau is given."""
+    """gamma * grad log p_t(y | x), or grad log softmax(log p_t(. | x) / tau)_y if tau
+    is given.
+    """
     with torch.enable_grad():
         x_in = x.detach().requires_grad_(True)
         if tau is None:
@@ -46,7 +50,8 @@ for t in (0.05, 0.3, 0.8):
     rhs = gm.score(x, t, ns, y=y) - gm.score(x, t, ns)
     assert torch.allclose(lhs, rhs, rtol=1e-9, atol=1e-10)
 
-# 2. the temperature inside the log-softmax = power gamma = 1/tau minus the gradient of log Z_gamma
+# 2. the temperature inside the log-softmax = power gamma = 1/tau minus the gradient
+#    of log Z_gamma
 t, tau = torch.tensor(0.3, dtype=torch.float64), 0.25
 post = gm.class_posterior(x, t, ns)  # (B, K)
 Z = (post ** (1 / tau)).sum(1)  # Z_gamma(x)
@@ -79,13 +84,14 @@ for gamma in (2.0, 4.0):
         mass_tempered,
     )
     print(
-        f"gamma={gamma}: sum_y int p(x) p(y|x)^gamma dx = {mass_power:.4f}; tempered: {mass_tempered:.6f}"
+        f"gamma={gamma}: sum_y int p(x) p(y|x)^gamma dx = {mass_power:.4f}; "
+        f"tempered: {mass_tempered:.6f}"
     )
 
 
-# 4. solve the guided PF-ODE d xbar / d sbar = eps_guided (sbar = sigma/alpha) from 80 Gauss-Hermite
-#    quantiles of the tilted law at T; in 1-D the ODE map is monotone, so the weighted nodes give the
-#    exact mean and variance of what the sampler produces.
+# 4. solve the guided PF-ODE d xbar / d sbar = eps_guided (sbar = sigma/alpha) from 80
+#    Gauss-Hermite quantiles of the tilted law at T; in 1-D the ODE map is monotone, so
+#    the weighted nodes give the exact mean and variance of what the sampler produces.
 def guided_sample_moments(gamma, t_T=1.0, t_0=1e-3):
     def tilted(t):
         tt = torch.tensor(t, dtype=torch.float64)
@@ -128,6 +134,7 @@ assert abs(m - m_tilt) < 1e-5 and abs(v - v_tilt) < 1e-5, (
 )  # gamma=1: exactly p(x|y)
 m, v, m_tilt, v_tilt = guided_sample_moments(4.0)
 print(
-    f"gamma=4: sampler mean {m:.3f} var {v:.3f};  p(x)p(y|x)^4/N mean {m_tilt:.3f} var {v_tilt:.3f}"
+    f"gamma=4: sampler mean {m:.3f} var {v:.3f};  "
+    f"p(x)p(y|x)^4/N mean {m_tilt:.3f} var {v_tilt:.3f}"
 )
 assert m - m_tilt > 0.5 and v < 0.5 * v_tilt  # over-sharpened

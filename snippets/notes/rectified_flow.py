@@ -1,14 +1,17 @@
 """Rectified flow on an exact Gaussian mixture, and its relation to DDIM and the PF-ODE.
 
-Straight interpolation x_t = (1 - t) x_0 + t eps (t = 0 data, t = 1 noise): alpha_t = 1 - t, sigma_t = t.
-1. The marginal velocity v(x, t) = E[eps - x_0 | x_t = x], computed here in closed form, equals
-   (eps_hat - x) / (1 - t) with eps_hat the VP model's noise prediction at the same log-SNR.
+Straight interpolation x_t = (1 - t) x_0 + t eps (t = 0 data, t = 1 noise):
+alpha_t = 1 - t, sigma_t = t.
+1. The marginal velocity v(x, t) = E[eps - x_0 | x_t = x], computed here in closed form,
+   equals (eps_hat - x) / (1 - t) with eps_hat the VP model's noise prediction at the
+   same log-SNR.
 2. The conditional flow-matching loss has v as its minimiser: L(v + d) - L(v) = E|d|^2.
 3. One DDIM step with alpha = 1 - t, sigma = t is exactly one Euler step of dx/dt = v.
-4. Solving dx/dt = v with scipy reproduces GaussianMixture.pf_ode_solve (VP schedule) after rescaling.
-5. 1-D reflow: the ODE map is the monotone quantile map, so the straight lines of the new coupling
-   never cross (the reflowed flow is straight), while one Euler step of the first flow collapses
-   every sample onto the data mean.
+4. Solving dx/dt = v with scipy reproduces GaussianMixture.pf_ode_solve (VP schedule)
+   after rescaling.
+5. 1-D reflow: the ODE map is the monotone quantile map, so the straight lines of the
+   new coupling never cross (the reflowed flow is straight), while one Euler step of the
+   first flow collapses every sample onto the data mean.
 """
 
 import numpy as np
@@ -24,7 +27,9 @@ gm = mixture_2d("two")
 
 
 def rf_velocity(x, t, mix=gm):
-    """E[eps - x_0 | x_t = x] for x_t = (1 - t) x_0 + t eps, from the mixture's Gaussian posteriors."""
+    """E[eps - x_0 | x_t = x] for x_t = (1 - t) x_0 + t eps, from the mixture's Gaussian
+    posteriors.
+    """
     mu, s2, w = mix.means.numpy(), (mix.stds**2).numpy(), mix.weights.numpy()
     V = (1 - t) ** 2 * s2 + t**2  # (K,) variance of x_t | k
     diff = x[:, None, :] - (1 - t) * mu[None]  # (B, K, D)
@@ -42,7 +47,9 @@ def vp_time(t):
 
 
 def eps_hat_rf(x, t):
-    """The VP model's noise prediction, evaluated at the VP point with the same noise."""
+    """The VP model's noise prediction, evaluated at the VP point
+    with the same noise.
+    """
     tau = vp_time(t)
     x_vp = (
         torch.from_numpy(x) * ns.marginal_alpha(tau) / (1 - t)
@@ -58,8 +65,9 @@ for t in (0.05, 0.3, 0.6, 0.95):
         rf_velocity(x, t), (eps_hat_rf(x, t) - x) / (1 - t), rtol=1e-7, atol=1e-9
     ), t
 
-# 2. conditional flow matching: the minimiser of E|u(x_t, t) - (eps - x_0)|^2 is v, because
-#    L(v + d) - L(v) = E|d|^2 + 2 E[d . (v - (eps - x_0))] and the last expectation is 0 given x_t
+# 2. conditional flow matching: the minimiser of E|u(x_t, t) - (eps - x_0)|^2 is v,
+#    because L(v + d) - L(v) = E|d|^2 + 2 E[d . (v - (eps - x_0))] and the last
+#    expectation is 0 given x_t
 gen = torch.Generator().manual_seed(1)
 gap, size = 0.0, 0.0
 for t in np.linspace(0.02, 0.98, 20):  # 20 time slices, 10k pairs each
@@ -112,7 +120,8 @@ T_z = gm1.pf_ode_solve(z, 1.0, 1e-3, ns)[:, 0].numpy()  # noise -> data map (t_0
 marg = gm1.marginal(ns, 1e-3)
 m_, sd_, w_ = marg.means[:, 0].numpy(), marg.stds.numpy(), marg.weights.numpy()
 cdf = lambda xx: (w_ * norm.cdf((xx - m_) / sd_)).sum()
-# x_T here is N(0, 1) but the exact marginal at T = 1 has alpha_T = 0.0066; use its CDF for the quantiles
+# x_T here is N(0, 1) but the exact marginal at T = 1 has alpha_T = 0.0066;
+# use its CDF for the quantiles
 marg_T = gm1.marginal(ns, 1.0)
 mT, sdT, wT = marg_T.means[:, 0].numpy(), marg_T.stds.numpy(), marg_T.weights.numpy()
 levels = [(wT * norm.cdf((zz - mT) / sdT)).sum() for zz in z[:, 0].numpy()]  # F_T(z)
@@ -128,5 +137,6 @@ one_step = (
 )  # Euler from t = 1 to 0, first flow
 assert np.allclose(one_step, (gm1.weights * gm1.means[:, 0]).sum().item(), atol=1e-12)
 print(
-    "1-D reflow: straight; one Euler step of the first flow gives the data mean for every sample"
+    "1-D reflow: straight; one Euler step of the first flow gives the data mean "
+    "for every sample"
 )

@@ -1,11 +1,15 @@
-r"""Denoising score matching targets the score, and the exact noise predictor is -sigma_t times it.
+r"""Denoising score matching targets the score, and the exact noise predictor
+is -sigma_t times it.
 
-On the exact Gaussian mixture of difflearn.data.mixture (x_t = alpha_t x_0 + sigma_t eps, linear VP schedule):
-1. the score by automatic differentiation of log p_t agrees with the closed form `score`;
-2. E[eps | x_t], computed independently by Gaussian conditioning inside each component, equals
-   `eps` and equals -sigma_t grad log p_t (exact, to 1e-10);
-3. the regression target of denoising score matching: in 1-D, averages of the drawn eps over bins of
-   x_t match averages of eps*(x_t) (2 000 000 seeded samples, every bin within 5 standard errors).
+On the exact Gaussian mixture of difflearn.data.mixture
+(x_t = alpha_t x_0 + sigma_t eps, linear VP schedule):
+1. the score by automatic differentiation of log p_t agrees with the closed form
+   `score`;
+2. E[eps | x_t], computed independently by Gaussian conditioning inside each component,
+   equals `eps` and equals -sigma_t grad log p_t (exact, to 1e-10);
+3. the regression target of denoising score matching: in 1-D, averages of the drawn eps
+   over bins of x_t match averages of eps*(x_t) (2 000 000 seeded samples, every bin
+   within 5 standard errors).
 """
 
 import numpy as np
@@ -25,8 +29,9 @@ xg = x.clone().requires_grad_(True)
 score_ad = torch.autograd.grad(gm.marginal(ns, t).log_prob(xg).sum(), xg)[0]
 assert torch.allclose(score_ad, gm.score(x, t, ns), atol=1e-10)
 
-# 2. E[eps | x_t] by conditioning, in numpy: inside component k, x_0 | x_t is Gaussian with mean
-#    mu_k + alpha s_k^2 / v_k (x_t - alpha mu_k), v_k = alpha^2 s_k^2 + sigma^2
+# 2. E[eps | x_t] by conditioning, in numpy: inside component k, x_0 | x_t is Gaussian
+#    with mean mu_k + alpha s_k^2 / v_k (x_t - alpha mu_k),
+#    v_k = alpha^2 s_k^2 + sigma^2
 xn, mu, s2, w = x.numpy(), gm.means.numpy(), gm.stds.numpy() ** 2, gm.weights.numpy()
 v = alpha**2 * s2 + sigma**2  # (K,)
 d = xn[:, None, :] - alpha * mu[None]  # (B, K, D)
@@ -56,6 +61,7 @@ for b in range(1, len(edges)):
     diff = (eps - eps_star)[m]  # E[eps - eps*(x_t) | bin] = 0 if eps* = E[eps | x_t]
     z_max = max(z_max, float(diff.mean().abs() / (diff.std() / m.sum().sqrt())))
 print(
-    f"binned E[eps | x_t] vs eps*(x_t): largest |z| over {len(edges) - 1} bins = {z_max:.2f}"
+    "binned E[eps | x_t] vs eps*(x_t): "
+    f"largest |z| over {len(edges) - 1} bins = {z_max:.2f}"
 )
 assert z_max < 5

@@ -1,13 +1,17 @@
-r"""Langevin dynamics reaches a known density; annealing fixes the mode weights it cannot find alone.
+r"""Langevin dynamics reaches a known density; annealing fixes the mode weights it
+cannot find alone.
 
-Unadjusted Langevin: x <- x + (delta / 2) grad log p(x) + sqrt(delta) z. Particles are seeded; tolerances:
-1. on a mixture with overlapping modes, 4000 particles started from N(0, 3^2 I) reach the target:
-   component weights within 0.03 and per-coordinate mean and std within 0.05;
-2. on two far-apart modes with weights 0.2 / 0.8, plain Langevin from a broad start keeps the weights of
-   its starting basins (about 0.5 / 0.5, off by more than 0.2), while annealed Langevin (Song & Ermon,
-   2019, Algorithm 1: noise levels sigma_1 > ... > sigma_L, step alpha_i = eps sigma_i^2 / sigma_L^2)
-   recovers 0.2 / 0.8 within 0.03 (its small remaining bias, about +0.01 on the small mode, comes from
-   the finite number of steps per noise level).
+Unadjusted Langevin: x <- x + (delta / 2) grad log p(x) + sqrt(delta) z. Particles are
+seeded; tolerances:
+1. on a mixture with overlapping modes, 4000 particles started from N(0, 3^2 I) reach
+   the target: component weights within 0.03 and per-coordinate mean and std within
+   0.05;
+2. on two far-apart modes with weights 0.2 / 0.8, plain Langevin from a broad start
+   keeps the weights of its starting basins (about 0.5 / 0.5, off by more than 0.2),
+   while annealed Langevin (Song & Ermon, 2019, Algorithm 1: noise levels
+   sigma_1 > ... > sigma_L, step alpha_i = eps sigma_i^2 / sigma_L^2) recovers
+   0.2 / 0.8 within 0.03 (its small remaining bias, about +0.01 on the small mode,
+   comes from the finite number of steps per noise level).
 """
 
 import math

@@ -1,12 +1,15 @@
 r"""Explicit, implicit and denoising score matching rank candidate scores identically.
 
 In 1-D, for a candidate score s(x):
-  ESM(s) = 1/2 E_p[(s(x) - d/dx log p(x))^2]                (needs the true score)
-  ISM(s) = E_p[s'(x) + s(x)^2 / 2]                          (Hyvarinen, 2005: ESM - const)
-  DSM(s) = 1/2 E[(s(x + sigma z) + z / sigma)^2]            (Vincent, 2011: ESM of p_sigma - const)
-Constants do not matter for training, so each objective's difference between two candidates must agree:
-ISM(a) - ISM(b) = ESM_p(a) - ESM_p(b) and DSM(a) - DSM(b) = ESM_{p_sigma}(a) - ESM_{p_sigma}(b).
-Monte Carlo with 2 000 000 seeded samples; agreement within 5 standard errors of the paired differences.
+ESM(s) = 1/2 E_p[(s(x) - d/dx log p(x))^2]      (needs the true score)
+ISM(s) = E_p[s'(x) + s(x)^2 / 2]                (Hyvarinen, 2005: ESM - const)
+DSM(s) = 1/2 E[(s(x + sigma z) + z / sigma)^2]  (Vincent, 2011: ESM of p_sigma - const)
+Constants do not matter for training, so each objective's difference between two
+candidates must agree:
+ISM(a) - ISM(b) = ESM_p(a) - ESM_p(b) and
+DSM(a) - DSM(b) = ESM_{p_sigma}(a) - ESM_{p_sigma}(b).
+Monte Carlo with 2 000 000 seeded samples; agreement within 5 standard errors of the
+paired differences.
 """
 
 import numpy as np
@@ -51,7 +54,8 @@ def diff(obj):  # paired difference a - b and its standard error
 for lhs, rhs in (("ISM", "ESM"), ("DSM", "ESM_sigma")):
     (dl, sel), (dr, ser) = diff(lhs), diff(rhs)
     print(
-        f"{lhs}(a) - {lhs}(b) = {dl:+.4f} +- {sel:.4f};  {rhs}(a) - {rhs}(b) = {dr:+.4f} +- {ser:.4f}"
+        f"{lhs}(a) - {lhs}(b) = {dl:+.4f} +- {sel:.4f};  "
+        f"{rhs}(a) - {rhs}(b) = {dr:+.4f} +- {ser:.4f}"
     )
     assert abs(dl - dr) < 5 * np.hypot(sel, ser)
 # and the comparison is not vacuous: the two candidates really differ

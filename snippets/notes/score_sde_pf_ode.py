@@ -1,16 +1,21 @@
-r"""The probability-flow ODE and the reverse-time SDE keep the marginals of the forward VP SDE.
+r"""The probability-flow ODE and the reverse-time SDE keep the marginals of the forward
+VP SDE.
 
-Forward SDE (linear VP schedule): dx = f(t) x dt + g(t) dw with f = -beta(t)/2, g^2 = beta(t).
+Forward SDE (linear VP schedule): dx = f(t) x dt + g(t) dw with f = -beta(t)/2,
+g^2 = beta(t).
 On a 1-D Gaussian mixture, whose p_t and score are exact (difflearn.data.mixture):
-1. pointwise, d p_t / dt equals both the Fokker-Planck right-hand side -d(f x p)/dx + g^2/2 d^2p/dx^2 and
-   the continuity-equation right-hand side -d(f_tilde p)/dx with f_tilde = f x - g^2/2 score (relative 1e-6;
-   x-derivatives by autograd, the t-derivative by a central difference);
-2. pushing exact samples of p_T through the probability-flow ODE (solve_ivp, rtol 1e-8) gives samples of
-   p_t: Kolmogorov-Smirnov distance to the exact CDF below the 0.1% critical value 1.95 / sqrt(n); with
-   the wrong drift f x - g^2 score (no 1/2) it is far above;
-3. our ODE solve agrees with difflearn's independent GaussianMixture.pf_ode_solve to 1e-6;
-4. Euler-Maruyama on the reverse-time SDE dx = [f x - g^2 score] dt + g dw_bar (1000 steps) also lands
-   on p_t (same KS criterion).
+1. pointwise, d p_t / dt equals both the Fokker-Planck right-hand side
+   -d(f x p)/dx + g^2/2 d^2p/dx^2 and the continuity-equation right-hand side
+   -d(f_tilde p)/dx with f_tilde = f x - g^2/2 score (relative 1e-6; x-derivatives by
+   autograd, the t-derivative by a central difference);
+2. pushing exact samples of p_T through the probability-flow ODE (solve_ivp, rtol 1e-8)
+   gives samples of p_t: Kolmogorov-Smirnov distance to the exact CDF below the 0.1%
+   critical value 1.95 / sqrt(n); with the wrong drift f x - g^2 score (no 1/2) it is
+   far above;
+3. our ODE solve agrees with difflearn's independent GaussianMixture.pf_ode_solve to
+   1e-6;
+4. Euler-Maruyama on the reverse-time SDE dx = [f x - g^2 score] dt + g dw_bar
+   (1000 steps) also lands on p_t (same KS criterion).
 """
 
 import math
@@ -48,7 +53,8 @@ scale = dp_dt.abs().max()
 assert ((fokker_planck - dp_dt).abs().max() / scale) < 1e-6
 assert ((continuity - dp_dt).abs().max() / scale) < 1e-6
 print(
-    "d p_t/dt = Fokker-Planck RHS = continuity RHS with the probability-flow drift (relative 1e-6)"
+    "d p_t/dt = Fokker-Planck RHS = continuity RHS with the probability-flow drift "
+    "(relative 1e-6)"
 )
 
 
@@ -75,7 +81,8 @@ x_0 = ode_solve(x_T, t_T, t_0)
 ks = kstest(x_0, cdf(t_0)).statistic
 ks_wrong = kstest(ode_solve(x_T, t_T, t_0, half=1.0), cdf(t_0)).statistic
 print(
-    f"probability-flow ODE: KS = {ks:.4f} (critical {crit:.4f});  without the 1/2: KS = {ks_wrong:.4f}"
+    f"probability-flow ODE: KS = {ks:.4f} (critical {crit:.4f});  "
+    f"without the 1/2: KS = {ks_wrong:.4f}"
 )
 assert ks < crit and ks_wrong > 3 * crit
 

@@ -1,4 +1,6 @@
-"""FIXED: give NoiseScheduleVP the betas (or their cumulative product abar_n = prod (1 - beta_i))."""
+"""FIXED: give NoiseScheduleVP the betas
+(or their cumulative product abar_n = prod (1 - beta_i)).
+"""
 
 import torch
 from difflearn import NoiseScheduleVP, alphas_cumprod_from_betas, beta_schedule
@@ -11,7 +13,8 @@ ns_same = NoiseScheduleVP(
 T = torch.tensor([1.0], dtype=torch.float64)
 alpha_T = ns.marginal_alpha(T).item()
 print(
-    f"alpha_T = {alpha_T:.5f}  (= sqrt(abar_N) = {torch.cumprod(1 - betas, 0)[-1].sqrt().item():.5f})"
+    f"alpha_T = {alpha_T:.5f}  "
+    f"(= sqrt(abar_N) = {torch.cumprod(1 - betas, 0)[-1].sqrt().item():.5f})"
 )
 assert (
     abs(alpha_T - torch.cumprod(1 - betas, 0)[-1].sqrt().item()) < 1e-12

@@ -1,7 +1,8 @@
-"""WRONG: passing the per-step alphas (1 - beta_n) where the cumulative product abar_n is expected.
+"""WRONG: passing the per-step alphas (1 - beta_n) where the cumulative product abar_n
+is expected.
 
-Both arrays are decreasing and in (0, 1], so nothing complains. But 1 - beta_n stays near 1:
-the "fully noised" end of the schedule keeps 99% of the signal.
+Both arrays are decreasing and in (0, 1], so nothing complains. But 1 - beta_n stays
+near 1: the "fully noised" end of the schedule keeps 99% of the signal.
 """
 
 import torch

@@ -1,4 +1,6 @@
-"""FIXED: drop the steps with lambda < -5.1, as NoiseScheduleVP (like the official DPM-Solver) does."""
+"""FIXED: drop the steps with lambda < -5.1, as NoiseScheduleVP
+(like the official DPM-Solver) does.
+"""
 
 import torch
 from difflearn import (
@@ -24,14 +26,16 @@ x = DPM_Solver(gm.noise_fn(ns), ns).sample(
 )
 error = (x - gm.pf_ode_solve(x_T, 1.0, 1e-3, ns)).abs().mean().item()
 print(
-    f"kept {ns.total_N} of 1000 steps; lambda_T = {lambda_T:.2f}; {wasted} wasted step(s);",
+    f"kept {ns.total_N} of 1000 steps; lambda_T = {lambda_T:.2f}; "
+    f"{wasted} wasted step(s);",
     f"error {error:.3f}",
 )
 assert ns.total_N == 996 and lambda_T > -5.1 and wasted <= 1 and error < 0.1
 
-# side effect, as in the official code: the kept table has 996 entries, so step n sits at
-# t = (n + 1) / 996, while model_wrapper still calls a discrete model with 1000 (t - 1/996).
-# At the top of the table (step 995) the model is told 999.0: labels are stretched by 1000/996.
+# side effect, as in the official code: the kept table has 996 entries, so step n sits
+# at t = (n + 1) / 996, while model_wrapper still calls a discrete model with
+# 1000 (t - 1/996). At the top of the table (step 995) the model is told 999.0: labels
+# are stretched by 1000/996.
 from difflearn.model_wrapper import model_input_time  # noqa: E402
 
 assert (

@@ -1,8 +1,10 @@
-"""WRONG: a discrete cosine-schedule table without the lambda clip, sampled on a logSNR grid.
+"""WRONG: a discrete cosine-schedule table without the lambda clip, sampled on a logSNR
+grid.
 
 The cosine betas are capped at 0.999, so the last few steps fall off a cliff in lambda
-(about -6.5 -> -9.9 at the very last step). A grid uniform in lambda then spends several of
-its steps in that almost pure-noise region, and the discretisation error of the solver grows.
+(about -6.5 -> -9.9 at the very last step). A grid uniform in lambda then spends
+several of its steps in that almost pure-noise region, and the discretisation error of
+the solver grows.
 """
 
 import torch
@@ -38,6 +40,7 @@ x = DPM_Solver(gm.noise_fn(ns), ns).sample(
 )
 error = (x - gm.pf_ode_solve(x_T, 1.0, 1e-3, ns)).abs().mean().item()
 print(
-    f"lambda_T = {lambda_T:.2f}; {wasted} of 10 steps start below alpha = 0.0066; error {error:.3f}"
+    f"lambda_T = {lambda_T:.2f}; {wasted} of 10 steps start below alpha = 0.0066; "
+    f"error {error:.3f}"
 )
 assert lambda_T < -9.5 and wasted >= 4 and error > 0.15

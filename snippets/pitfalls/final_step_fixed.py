@@ -1,5 +1,6 @@
-"""FIXED: finish with the data prediction x0_hat(x_{t_0}) - `denoise_to_zero=True` in difflearn and
-DPM-Solver, `set_alpha_to_one=True` (final alpha_cumprod = 1) in diffusers' DDIM."""
+"""FIXED: finish with the data prediction x0_hat(x_{t_0}) - `denoise_to_zero=True` in
+difflearn and DPM-Solver, `set_alpha_to_one=True` (final alpha_cumprod = 1) in
+diffusers' DDIM."""
 
 import torch
 from difflearn import GaussianMixture, NoiseScheduleVP, beta_schedule, time_steps

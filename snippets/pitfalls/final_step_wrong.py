@@ -21,7 +21,8 @@ x = ddim(gm.noise_fn(ns), x_T, ns, grid)  # WRONG: ends at x_{t_0}
 rms = (x - x.round()).pow(2).mean().sqrt().item()  # distance to the nearest mode
 sigma_0 = ns.marginal_std(grid[-1:]).item()
 print(
-    f"rms distance to the nearest mode {rms:.4f} (data width 0.002, sigma_t0 = {sigma_0:.4f})"
+    f"rms distance to the nearest mode {rms:.4f} "
+    f"(data width 0.002, sigma_t0 = {sigma_0:.4f})"
 )
 assert (
     rms > 4 * 0.002 and abs(rms - sigma_0) < 0.1 * sigma_0

@@ -1,4 +1,6 @@
-"""FIXED: compute the percentile in float32 and cast back (difflearn's dynamic_thresholding does this)."""
+"""FIXED: compute the percentile in float32 and cast back
+(difflearn's dynamic_thresholding does this).
+"""
 
 import torch
 from difflearn.samplers.dpm_solver import dynamic_thresholding
@@ -9,7 +11,8 @@ x0 = (
 out = dynamic_thresholding(x0, ratio=0.995, max_val=1.0)
 assert out.dtype == torch.float16 and out.abs().max() <= 1.0
 
-# the same thresholding in float64, rounded to half at the end: they agree to half precision
+# the same thresholding in float64, rounded to half at the end:
+# they agree to half precision
 x64 = x0.double()
 s = (
     torch.quantile(x64.abs().reshape(4, -1), 0.995, dim=1)

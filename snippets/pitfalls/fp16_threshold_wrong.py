@@ -1,7 +1,8 @@
 """WRONG: dynamic thresholding written for float32, run on a float16 model output.
 
-torch.quantile only accepts float32 and float64, so the percentile step of Imagen's dynamic
-thresholding (as written in the official DPM-Solver code) raises on half-precision tensors.
+torch.quantile only accepts float32 and float64, so the percentile step of Imagen's
+dynamic thresholding (as written in the official DPM-Solver code) raises on
+half-precision tensors.
 """
 
 import torch

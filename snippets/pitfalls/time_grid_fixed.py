@@ -1,5 +1,5 @@
-"""FIXED: wrap the discrete-time model with model_wrapper, which calls it with 1000 (t - 1/N),
-and keep every time in [1/N, 1]."""
+"""FIXED: wrap the discrete-time model with model_wrapper, which calls it with
+1000 (t - 1/N), and keep every time in [1/N, 1]."""
 
 import torch
 from difflearn import (

@@ -1,9 +1,11 @@
-"""WRONG: treating a discrete-time model's step n as time n/N (or calling it with 1000 t).
+"""WRONG: treating a discrete-time model's step n as time n/N
+(or calling it with 1000 t).
 
-A model trained on steps n = 0..N-1 sits at continuous time t_n = (n + 1)/N. Two symptoms:
-the schedule is undefined at t = 0 (sigma is NaN there), and feeding the model 1000 t instead
-of 1000 (t - 1/N) shows it the noise level of the *next* step. The sampler then solves a
-slightly different ODE: its error stops shrinking as the steps grow.
+A model trained on steps n = 0..N-1 sits at continuous time t_n = (n + 1)/N. Two
+symptoms: the schedule is undefined at t = 0 (sigma is NaN there), and feeding the model
+1000 t instead of 1000 (t - 1/N) shows it the noise level of the *next* step. The
+sampler then solves a slightly different ODE: its error stops shrinking as the steps
+grow.
 """
 
 import torch
@@ -18,7 +20,8 @@ model = gm.noise_fn(
     ns, time_input="discrete"
 )  # model(x, n): an exact model trained on n = 0..999
 
-# symptom 1: the discrete schedule starts at t = 1/N; at t = 0 it is extrapolated past alpha = 1
+# symptom 1: the discrete schedule starts at t = 1/N;
+# at t = 0 it is extrapolated past alpha = 1
 assert torch.isnan(ns.marginal_std(torch.tensor([0.0], dtype=torch.float64))).all()
 
 # symptom 2: the model called with n = 1000 t is one step off at every call

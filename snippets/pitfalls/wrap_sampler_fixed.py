@@ -1,4 +1,6 @@
-"""FIXED: put the guidance inside the model function the sampler calls at every step (model_wrapper)."""
+"""FIXED: put the guidance inside the model function the sampler calls at every step
+(model_wrapper).
+"""
 
 import math
 
@@ -14,7 +16,9 @@ x_T = torch.randn(B, 1, generator=torch.Generator().manual_seed(0), dtype=torch.
 
 
 def guided_ode_reference(x_T, t_T=1.0, t_0=1e-3):
-    """d xbar / d sbar = eps_u + s (eps_c - eps_u) in xbar = x/alpha, sbar = sigma/alpha (DOP853)."""
+    """d xbar / d sbar = eps_u + s (eps_c - eps_u) in xbar = x/alpha, sbar = sigma/alpha
+    (DOP853).
+    """
 
     def rhs(log_sbar, xbar):
         t = ns.inverse_lambda(torch.tensor([-log_sbar], dtype=torch.float64)).expand(B)

@@ -1,8 +1,10 @@
-"""WRONG: applying guidance to the sampler's outputs instead of to the model's predictions.
+"""WRONG: applying guidance to the sampler's outputs instead of to the model's
+predictions.
 
-Running the sampler twice (conditional and unconditional, same noise) and mixing the final
-samples, x = x_u + s (x_c - x_u), is not guided sampling: the ODE is nonlinear in x, so mixing
-its solutions is not solving the mixed ODE. Reference: the guided ODE solved with scipy.
+Running the sampler twice (conditional and unconditional, same noise) and mixing the
+final samples, x = x_u + s (x_c - x_u), is not guided sampling: the ODE is nonlinear in
+x, so mixing its solutions is not solving the mixed ODE. Reference: the guided ODE
+solved with scipy.
 """
 
 import math
@@ -19,7 +21,9 @@ x_T = torch.randn(B, 1, generator=torch.Generator().manual_seed(0), dtype=torch.
 
 
 def guided_ode_reference(x_T, t_T=1.0, t_0=1e-3):
-    """d xbar / d sbar = eps_u + s (eps_c - eps_u) in xbar = x/alpha, sbar = sigma/alpha (DOP853)."""
+    """d xbar / d sbar = eps_u + s (eps_c - eps_u) in xbar = x/alpha, sbar = sigma/alpha
+    (DOP853).
+    """
 
     def rhs(log_sbar, xbar):
         t = ns.inverse_lambda(torch.tensor([-log_sbar], dtype=torch.float64)).expand(B)

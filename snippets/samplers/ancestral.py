@@ -1,4 +1,6 @@
-"""Ancestral samplers: the noise split, the link to DDIM, the eta = 0 limit, the distribution."""
+"""Ancestral samplers: the noise split, the link to DDIM, the eta = 0 limit,
+the distribution.
+"""
 
 import numpy as np
 import torch
@@ -10,7 +12,8 @@ ns = NoiseScheduleVP("linear")
 gm = GaussianMixture([[1.0, -1.0], [-1.5, 0.5], [0.0, 2.0]], [0.3, 0.5, 0.2])
 eps = gm.noise_fn(ns)
 
-# 1. sigma_down^2 + sigma_up^2 = sigma~_(i+1)^2, and sigma_up is DDIM's sigma_eta / alpha_(i+1)
+# 1. sigma_down^2 + sigma_up^2 = sigma~_(i+1)^2,
+#    and sigma_up is DDIM's sigma_eta / alpha_(i+1)
 t = time_steps(ns, "karras", 1.0, 1e-3, 10, dtype=torch.float64)
 alpha, sigma = ns.marginal_alpha(t).numpy(), ns.marginal_std(t).numpy()
 sig = sigma / alpha
@@ -26,8 +29,8 @@ print(
     np.round(up[:3], 2),
 )
 
-# 2. eta = 0: no noise, and the samplers are the singlestep DPM-Solver-2 / ++(2S) with r1 = 1/2
-#    (for dpmpp_2s_sde, "DPM++ SDE", both stages lose their noise)
+# 2. eta = 0: no noise, and the samplers are the singlestep DPM-Solver-2 / ++(2S)
+#    with r1 = 1/2 (for dpmpp_2s_sde, "DPM++ SDE", both stages lose their noise)
 x_T = torch.randn(
     64, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)
 )
@@ -48,7 +51,8 @@ for method, algorithm in (
     )
     assert torch.allclose(ours, ref, rtol=1e-10, atol=1e-10)
 
-# 3. eta = 1: every sample path differs from the ODE's, but the distribution is the data's
+# 3. eta = 1: every sample path differs from the ODE's,
+#    but the distribution is the data's
 data = gm.sample(200_000, torch.Generator().manual_seed(1))
 x = torch.randn(
     4000, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(2)

@@ -1,4 +1,6 @@
-"""Your own time grid: every sampler follows it, DPM-Solver through its multistep plan."""
+"""Your own time grid: every sampler follows it,
+DPM-Solver through its multistep plan.
+"""
 
 import torch
 from difflearn import GaussianMixture, NoiseScheduleVP, sample
@@ -11,13 +13,15 @@ x_T = torch.randn(
 )
 exact = gm.pf_ode_solve(x_T, 1.0, 1e-3, ns)
 
-# a hand-made grid: 10 steps, denser at low noise than time_uniform, coarser than time_quadratic
+# a hand-made grid: 10 steps, denser at low noise than time_uniform,
+# coarser than time_quadratic
 grid = torch.linspace(1.0, 1e-3 ** (1 / 1.5), 11, dtype=torch.float64) ** 1.5
 for method in ("ddim", "unipc", "dpmsolver++"):
     out = sample(eps, x_T, ns, method=method, timesteps=grid)
     print(f"{method:12s} error {(out - exact).norm(dim=1).mean().item():.4f}")
 
-# the grid is followed, not just its end points: the end points alone give another answer
+# the grid is followed, not just its end points:
+# the end points alone give another answer
 on_grid = sample(eps, x_T, ns, method="dpmsolver++", timesteps=grid)
 ends_only = sample(
     eps, x_T, ns, method="dpmsolver++", steps=10, t_start=1.0, t_end=float(grid[-1])

@@ -1,4 +1,6 @@
-"""DDIM with eta = 1 is DDPM's ancestral sampler (fixed-small variance), step for step."""
+"""DDIM with eta = 1 is DDPM's ancestral sampler (fixed-small variance),
+step for step.
+"""
 
 import torch
 from difflearn import GaussianMixture, NoiseScheduleVP

@@ -1,4 +1,6 @@
-"""DDIM (eta = 0) solves the probability-flow ODE: first-order error, Euler in the EDM view, invertible."""
+"""DDIM (eta = 0) solves the probability-flow ODE: first-order error, Euler in the EDM
+view, invertible.
+"""
 
 import torch
 from difflearn import GaussianMixture, NoiseScheduleVP, sample

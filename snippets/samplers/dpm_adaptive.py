@@ -1,4 +1,5 @@
-# Adaptive step size (DPM-Solver-23): tighter tolerances buy accuracy with more model calls.
+# Adaptive step size (DPM-Solver-23): tighter tolerances buy accuracy with more model
+# calls.
 import torch
 from difflearn import DPM_Solver, GaussianMixture, NoiseScheduleVP, model_wrapper
 

@@ -1,4 +1,5 @@
-# Measured convergence orders of DPM-Solver on the exact mixture (reference: a DOP853 solve).
+# Measured convergence orders of DPM-Solver on the exact mixture
+# (reference: a DOP853 solve).
 import math
 
 import torch

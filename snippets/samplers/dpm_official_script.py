@@ -2,7 +2,8 @@
 import torch
 from difflearn import DPM_Solver, GaussianMixture, NoiseScheduleVP, model_wrapper
 
-# an exact "trained" discrete-time noise model: a Gaussian mixture, called with t in 0..999
+# an exact "trained" discrete-time noise model: a Gaussian mixture,
+# called with t in 0..999
 gm = GaussianMixture([[1.0, -1.0], [-1.5, 0.5], [0.0, 2.0]], [0.8, 0.9, 0.7])
 betas = torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64)
 noise_schedule = NoiseScheduleVP("discrete", betas=betas, dtype=torch.float64)
@@ -26,7 +27,8 @@ x_100 = dpm_solver.sample(
 )
 error_100 = (x_100 - reference).norm(dim=1).mean().item()
 print(
-    f"mean distance to the exact solution: {error_20:.1e} (20 steps), {error_100:.1e} (100 steps)"
+    f"mean distance to the exact solution: {error_20:.1e} (20 steps), "
+    f"{error_100:.1e} (100 steps)"
 )
 assert (
     error_20 < 0.2 and error_100 < error_20 / 10

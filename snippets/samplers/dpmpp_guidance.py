@@ -48,7 +48,8 @@ for scale in (1.0, 4.0):
     spread = x0.std(0).mean().item()
     p_mean[scale] = p_y.mean().item()
     print(
-        f"scale {scale}: mean p(y | x_0) = {p_mean[scale]:.4f}, min {p_y.min().item():.4f}"
+        f"scale {scale}: mean p(y | x_0) = {p_mean[scale]:.4f}, "
+        f"min {p_y.min().item():.4f}"
     )
 assert p_mean[1.0] > 0.95
 # ... and a larger scale pushes them further from the other classes

@@ -1,4 +1,5 @@
-# Dynamic thresholding (Imagen): clip x0 predictions at a per-sample quantile s, then divide by s.
+# Dynamic thresholding (Imagen): clip x0 predictions at a per-sample quantile s, then
+# divide by s.
 import torch
 from difflearn.samplers.dpm_solver import dynamic_thresholding
 

@@ -1,4 +1,6 @@
-"""The EDM view: D(x~; sigma~) = x~ - sigma~ eps is the posterior mean E[x_0 | x_t], and churn(0) is DDIM."""
+"""The EDM view: D(x~; sigma~) = x~ - sigma~ eps is the posterior mean E[x_0 | x_t], and
+churn(0) is DDIM.
+"""
 
 import numpy as np
 import torch
@@ -24,7 +26,8 @@ D = (
     x_tilde - sigma_tilde * eps(x_t, t)
 ).numpy()  # the denoiser, from the noise prediction
 
-# independent: Bayes by hand. Component k: x_t ~ N(alpha mu_k, (alpha^2 s_k^2 + sigma^2) I), and
+# independent: Bayes by hand. Component k:
+# x_t ~ N(alpha mu_k, (alpha^2 s_k^2 + sigma^2) I), and
 # E[x_0 | x_t, k] = mu_k + alpha s_k^2 / (alpha^2 s_k^2 + sigma^2) (x_t - alpha mu_k)
 x = x_t.numpy()
 var = alpha**2 * stds**2 + sigma**2
@@ -43,7 +46,8 @@ posterior_mean = (resp[:, :, None] * post).sum(1)
 print("max |D - E[x0 | x_t]|:", np.abs(D - posterior_mean).max())
 assert np.allclose(D, posterior_mean, atol=1e-10)
 
-# Euler with zero churn is DDIM; Heun calls the model twice per step, plus once for the step to 0
+# Euler with zero churn is DDIM; Heun calls the model twice per step,
+# plus once for the step to 0
 grid = time_steps(ns, "karras", 1.0, 1e-3, 12, dtype=torch.float64)
 x_T = torch.randn(
     64, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1)

@@ -1,4 +1,6 @@
-"""Heun (EDM) is second order but pays two model calls per step; churn keeps the distribution."""
+"""Heun (EDM) is second order but pays two model calls per step; churn keeps the
+distribution.
+"""
 
 import math
 

@@ -1,4 +1,6 @@
-"""LMS: order p needs many steps to show, and at low NFE it is strong on this mixture."""
+"""LMS: order p needs many steps to show,
+and at low NFE it is strong on this mixture.
+"""
 
 import numpy as np
 import torch
@@ -38,8 +40,8 @@ for p in (1, 2, 3, 4):
     print(f"  {p}   | " + "  ".join(f"{s:7.2f}" for s in slopes))
     assert abs(slopes[-1] - p) < 0.3
 
-# equal model calls (NFE), Karras grid: one call per step for LMS and DPM-Solver++(2M), two for
-# the second-order singlestep samplers
+# equal model calls (NFE), Karras grid: one call per step for LMS and DPM-Solver++(2M),
+# two for the second-order singlestep samplers
 print("NFE | LMS-1 (DDIM)   LMS-4    DPM++(2M)  DPM2     DPM++(2S)")
 for nfe in (10, 20, 40):
     row = {

@@ -1,4 +1,6 @@
-"""The three conversions behind the Rosetta table, each checked against its definition."""
+"""The three conversions behind the Rosetta table,
+each checked against its definition.
+"""
 
 import numpy as np
 import torch

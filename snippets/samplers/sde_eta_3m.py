@@ -1,4 +1,6 @@
-"""eta interpolates between DPM-Solver++ (the ODE) and the SDE; the 3M SDE solver settles later."""
+"""eta interpolates between DPM-Solver++ (the ODE) and the SDE; the 3M SDE solver
+settles later.
+"""
 
 import torch
 from difflearn import GaussianMixture, NoiseScheduleVP, sample, time_steps
@@ -11,7 +13,8 @@ gm = GaussianMixture(
 )
 eps = gm.noise_fn(ns)
 
-# 1. the noise std per step grows with eta, from 0 (the ODE) to sigma_t sqrt(1 - e^{-2h})
+# 1. the noise std per step grows with eta, from 0 (the ODE)
+#    to sigma_t sqrt(1 - e^{-2h})
 t = time_steps(ns, "logSNR", 1.0, 1e-3, 10, dtype=torch.float64)
 grid = make_grid(ns, t, torch.zeros(1, dtype=torch.float64))
 for eta in (0.0, 0.5, 1.0):

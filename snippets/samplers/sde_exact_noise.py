@@ -1,4 +1,6 @@
-"""SDE-DPM-Solver++ integrates the linear part and the noise exactly; Euler–Maruyama does not."""
+"""SDE-DPM-Solver++ integrates the linear part and the noise exactly; Euler–Maruyama
+does not.
+"""
 
 import torch
 from difflearn import NoiseScheduleVP
@@ -26,7 +28,8 @@ x_s = a_s * mu + s_s * torch.randn(
 )
 one_step = torch.stack([t_s, t_t])  # a single step from t = 0.8 to t = 0.05
 
-# the exact marginal at t_t is N(alpha_t mu, sigma_t^2 I); check mean and std of one big step
+# the exact marginal at t_t is N(alpha_t mu, sigma_t^2 I);
+# check mean and std of one big step
 for name, fn, kw, tol in (
     ("SDE-DPM-Solver++(1)", sde_dpmpp_2m, {"order": 1}, 0.005),
     ("Euler-Maruyama", euler_maruyama, {}, None),
@@ -37,7 +40,8 @@ for name, fn, kw, tol in (
     mean_err = (x_t.mean(0) - a_t * mu).abs().max().item()
     std_err = (x_t.std(0) - s_t).abs().max().item()
     print(
-        f"{name:20s} mean error {mean_err:.4f}  std {x_t.std(0).mean().item():.4f} (exact {s_t:.4f})"
+        f"{name:20s} mean error {mean_err:.4f}  "
+        f"std {x_t.std(0).mean().item():.4f} (exact {s_t:.4f})"
     )
     if tol is not None:
         assert (

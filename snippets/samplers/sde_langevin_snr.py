@@ -1,4 +1,6 @@
-"""Langevin steps at a fixed t keep p_t: with the step-size rule at snr 0.16 the moments stay put."""
+"""Langevin steps at a fixed t keep p_t: with the step-size rule at snr 0.16 the moments
+stay put.
+"""
 
 import torch
 from difflearn import GaussianMixture, NoiseScheduleVP
@@ -28,7 +30,8 @@ for snr in (0.16, 1.0):
     )
     std_error[snr] = (out.std(0) - ref.std(0)).abs().max().item()
     print(
-        f"snr {snr}: 20 Langevin steps, std {out.std(0).tolist()} vs exact {ref.std(0).tolist()}"
+        f"snr {snr}: 20 Langevin steps, std {out.std(0).tolist()} "
+        f"vs exact {ref.std(0).tolist()}"
     )
 assert std_error[0.16] < 0.03  # p_t is (nearly) invariant: Monte Carlo error ~0.01
 assert std_error[1.0] > 0.3  # too large a step leaves p_t: the samples spread out

@@ -1,4 +1,6 @@
-"""Each SDE sampler reaches the data distribution (first two moments) with enough steps."""
+"""Each SDE sampler reaches the data distribution (first two moments)
+with enough steps.
+"""
 
 import torch
 from difflearn import GaussianMixture, NoiseScheduleVP, sample

@@ -1,4 +1,6 @@
-"""UniC costs no model call; UniP-1 is DDIM; B(h) matters only where the weight 1/2 is fixed."""
+"""UniC costs no model call; UniP-1 is DDIM; B(h) matters only where the weight 1/2 is
+fixed.
+"""
 
 import numpy as np
 import torch
@@ -30,7 +32,8 @@ for use_corrector in (False, True):
     out = unipc(counted, x_T, ns, grid, order=2, use_corrector=use_corrector)
     errors[use_corrector] = (out - exact).norm(dim=1).mean().item()
     print(
-        f"use_corrector={use_corrector}: {len(calls)} model calls, error {errors[use_corrector]:.4f}"
+        f"use_corrector={use_corrector}: {len(calls)} model calls, "
+        f"error {errors[use_corrector]:.4f}"
     )
     assert (
         len(calls) == 10
@@ -46,12 +49,14 @@ for variant in (
     out = unipc(eps, x_T, ns, grid, order=1, variant=variant, use_corrector=False)
     assert torch.allclose(out, ddim(eps, x_T, ns, grid), rtol=0, atol=1e-12)
 
-# where the order conditions are solved, the weights are proportional to 1/B(h): B(h) * rho is the same
+# where the order conditions are solved, the weights are proportional to 1/B(h):
+# B(h) * rho is the same
 h = 0.4  # a step in lambda; data prediction uses h_bar = -h
 for rks, corrector in (([-0.8], True), ([-0.8, -1.7], False), ([-0.8, -1.7], True)):
     bh1, bh2 = (unipc_weights(h, rks, v, True, corrector) for v in ("bh1", "bh2"))
     assert np.allclose(bh1[1] * bh1[2], bh2[1] * bh2[2], rtol=1e-12)
-# UniC-1 uses the fixed weight 1/2; the exact weight is h_bar phi_2(h_bar), between bh1's and bh2's
+# UniC-1 uses the fixed weight 1/2; the exact weight is h_bar phi_2(h_bar),
+# between bh1's and bh2's
 h_bar = -h
 exact = (np.expm1(h_bar) - h_bar) / h_bar
 _, B1, rho1 = unipc_weights(h, [], "bh1", True, True)

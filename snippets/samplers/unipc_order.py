@@ -1,4 +1,6 @@
-"""UniC raises the order: UniP-2 alone is second order, UniPC-2 (with UniC) third, at the same NFE."""
+"""UniC raises the order: UniP-2 alone is second order, UniPC-2 (with UniC) third, at
+the same NFE.
+"""
 
 import math
 

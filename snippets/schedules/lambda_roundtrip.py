@@ -1,4 +1,5 @@
-# lambda_t = log(alpha_t / sigma_t) is strictly decreasing, so t can be recovered from it.
+# lambda_t = log(alpha_t / sigma_t) is strictly decreasing,
+# so t can be recovered from it.
 import torch
 from difflearn import NoiseScheduleVP, beta_schedule
 

@@ -1,4 +1,5 @@
-# Where a sampler spends its steps: continuous grids and diffusers-style discrete spacings.
+# Where a sampler spends its steps: continuous grids and diffusers-style discrete
+# spacings.
 import torch
 from difflearn import NoiseScheduleVP, beta_schedule, discrete_timesteps, time_steps
 
@@ -21,7 +22,8 @@ for skip_type in ["time_uniform", "logSNR", "time_quadratic", "karras"]:
 lam = ns.marginal_lambda(time_steps(ns, "logSNR", t_T, t_0, N, dtype=torch.float64))
 assert torch.allclose(lam.diff(), lam.diff()[0].expand(N), rtol=1e-8)
 
-# discrete spacings: 'leading' never visits the noisiest step 999, 'trailing' starts there
+# discrete spacings: 'leading' never visits the noisiest step 999,
+# 'trailing' starts there
 leading = discrete_timesteps(1000, 10, "leading")
 trailing = discrete_timesteps(1000, 10, "trailing")
 print("leading: ", leading.tolist())

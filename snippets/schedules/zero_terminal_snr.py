@@ -1,4 +1,5 @@
-# Most released schedules never reach pure noise; Lin et al. (2024) rescale them so SNR(T) = 0.
+# Most released schedules never reach pure noise;
+# Lin et al. (2024) rescale them so SNR(T) = 0.
 import torch
 from difflearn import (
     NoiseScheduleVP,
@@ -17,7 +18,8 @@ assert snr(before)[-1] > 4e-3  # ~0.0047: the "pure noise" input still carries s
 assert snr(after)[-1] == 0  # exactly zero now
 assert torch.isclose(after[0], before[0])  # the first step is unchanged
 
-# a continuous-time solver needs lambda_T > -inf, so the schedule refuses alpha_T = 0 ...
+# a continuous-time solver needs lambda_T > -inf,
+# so the schedule refuses alpha_T = 0 ...
 try:
     NoiseScheduleVP("discrete", alphas_cumprod=after)
     raise AssertionError("expected a ValueError")
@@ -28,5 +30,6 @@ ns = NoiseScheduleVP(
     "discrete", alphas_cumprod=after.clamp(min=2**-24), dtype=torch.float64
 )
 print(
-    f"kept {ns.total_N} steps; lambda at t = 1: {ns.marginal_lambda(torch.tensor([1.0], dtype=torch.float64)).item():.2f}"
+    f"kept {ns.total_N} steps; lambda at t = 1: "
+    f"{ns.marginal_lambda(torch.tensor([1.0], dtype=torch.float64)).item():.2f}"
 )

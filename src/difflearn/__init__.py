@@ -2,17 +2,18 @@
 
 The data flow of sampling runs one way, and the folders follow it:
 
-    schedules/  ->  model_wrapper  ->  samplers/core  ->  samplers/<family> (update rules)
+    schedules/ -> model_wrapper -> samplers/core -> samplers/<family> (update rules)
 
-| package | what |
-| --- | --- |
-| `difflearn.schedules` | the VP schedule, beta tables, time grids |
-| `difflearn.model_wrapper` | any network -> the noise prediction the samplers integrate (guidance included) |
-| `difflearn.samplers` | the sampler core, every sampler, `sample`, `DPM_Solver` |
-| `difflearn.models` | the ADM UNet of guided-diffusion and the small networks the site trains |
-| `difflearn.training` | objectives and the training loop |
-| `difflearn.data` | the exact Gaussian-mixture oracle, digits, 2-D point clouds |
-| `difflearn.pretrained`, `difflearn.metrics`, `difflearn.interop`, `difflearn.demo` | shipped models, digits FID, diffusers, notebooks |
+- `difflearn.schedules`: the VP schedule, beta tables, time grids
+- `difflearn.model_wrapper`: any network -> the noise prediction the samplers integrate
+  (guidance included)
+- `difflearn.samplers`: the sampler core, every sampler, `sample`, `DPM_Solver`
+- `difflearn.models`: the ADM UNet of guided-diffusion and the small networks the site
+  trains
+- `difflearn.training`: objectives and the training loop
+- `difflearn.data`: the exact Gaussian-mixture oracle, digits, 2-D point clouds
+- `difflearn.pretrained`, `difflearn.metrics`, `difflearn.interop`, `difflearn.demo`:
+  shipped models, digits FID, diffusers, notebooks
 """
 
 __version__ = "0.2.0"
@@ -44,11 +45,14 @@ from .schedules import (
 )
 from .training import TrainConfig, train_classifier, train_diffusion, train_flow
 
-_deprecated.install()  # the old module names of 0.1 (difflearn.toy, ...) as deprecated aliases
+# the old module names of 0.1 (difflearn.toy, ...) as deprecated aliases
+_deprecated.install()
 
 
 def __getattr__(name: str):
-    """`difflearn.train`, `difflearn.toy`, ...: the old module names, as deprecated aliases."""
+    """`difflearn.train`, `difflearn.toy`, ...: the old module names, as deprecated
+    aliases.
+    """
     if f"{__name__}.{name}" in _deprecated.MOVED:
         return _importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -63,7 +63,8 @@ class _Proxy(types.ModuleType):
             if hasattr(module, name):
                 return getattr(module, name)
         raise AttributeError(
-            f"module {self.__name__!r} (now {', '.join(self._targets)}) has no attribute {name!r}"
+            f"module {self.__name__!r} (now {', '.join(self._targets)}) "
+            f"has no attribute {name!r}"
         )
 
     def __dir__(self):
@@ -95,7 +96,9 @@ def install() -> None:
 
 
 def moved_names(module: str, names: dict[str, str]):
-    """A module-level `__getattr__` for names that moved out of `module` (name -> new module)."""
+    """A module-level `__getattr__` for names that moved out of `module`
+    (name -> new module).
+    """
 
     def __getattr__(name: str):
         if name in names:

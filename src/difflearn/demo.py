@@ -1,9 +1,10 @@
-"""What the demo notebooks share: where they run, a caption that says so, and image grids.
+"""What the demo notebooks share: where they run, a caption that says so, and image
+grids.
 
 Every demo notebook starts with `ENV = demo_env()`: quick mode when the tests run it
 (`DIFFLEARN_QUICK=1`), CUDA when available, and a caption — device, torch and difflearn
-versions — that `ENV.stamp(fig)` writes in the corner of each figure, so a picture on the
-site says what made it.
+versions — that `ENV.stamp(fig)` writes in the corner of each figure, so a picture on
+the site says what made it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from . import __version__
 
 @dataclass(frozen=True)
 class DemoEnv:
-    """Where a demo runs: `quick` (small sizes for the tests), `device` and a `caption`."""
+    """Where a demo runs: `quick` (small sizes for the tests), `device` and
+    a `caption`.
+    """
 
     quick: bool
     device: str
@@ -39,7 +42,9 @@ class DemoEnv:
 
 
 def demo_env(quick: bool | None = None, device: str | None = None) -> DemoEnv:
-    """The environment of a demo; `quick` defaults to the `DIFFLEARN_QUICK` variable ("1" = quick)."""
+    """The environment of a demo; `quick` defaults to the `DIFFLEARN_QUICK` variable
+    ("1" = quick).
+    """
     if quick is None:
         quick = os.environ.get("DIFFLEARN_QUICK", "0") == "1"
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -55,7 +60,9 @@ def demo_env(quick: bool | None = None, device: str | None = None) -> DemoEnv:
 
 
 def show_grid(images: torch.Tensor, ax, ncol: int) -> None:
-    """Tile `(B, 1, H, W)` images in [-1, 1] into one picture on the matplotlib axes `ax`."""
+    """Tile `(B, 1, H, W)` images in [-1, 1] into one picture on the matplotlib axes
+    `ax`.
+    """
     x = images.detach().clamp(-1, 1).cpu()[:, 0]  # (B, H, W)
     B, H, W = x.shape
     nrow = (B + ncol - 1) // ncol

@@ -64,8 +64,9 @@ def schedule_from_diffusers(scheduler_config) -> NoiseScheduleVP:
                 BETAS[name], N, cfg.get("beta_start", 1e-4), cfg.get("beta_end", 0.02)
             )
     if cfg.get("rescale_betas_zero_snr", False):
-        # the last step has alpha = 0 exactly: make it tiny but positive (diffusers' samplers use
-        # 2^-24); the lambda clip of NoiseScheduleVP drops it anyway
+        # the last step has alpha = 0 exactly: make it tiny but positive
+        # (diffusers' samplers use 2^-24); the lambda clip of NoiseScheduleVP
+        # drops it anyway
         alphas_cumprod = alphas_cumprod_from_betas(rescale_zero_terminal_snr(betas))
         alphas_cumprod[-1] = min(2.0**-24, float(alphas_cumprod[-2]) / 2)
         return NoiseScheduleVP("discrete", alphas_cumprod=alphas_cumprod)
@@ -77,7 +78,8 @@ def schedule_from_diffusers(scheduler_config) -> NoiseScheduleVP:
 
 # --8<-- [start:from_diffusers]
 def from_diffusers(unet, scheduler_config):
-    r"""Wrap a diffusers `UNet2DModel` and its scheduler config as `(model_fn, noise_schedule)`.
+    r"""Wrap a diffusers `UNet2DModel` and its scheduler config as
+    `(model_fn, noise_schedule)`.
 
     `model_fn(x, t_input, **kwargs)` calls `unet(x, t_input, **kwargs).sample`
     (pass `class_labels=` for a class-conditional network) and keeps only the
@@ -97,7 +99,8 @@ def from_diffusers(unet, scheduler_config):
         )
     channels = unet.config.in_channels
     ns = schedule_from_diffusers(cfg)
-    # model_wrapper passes t_input = 1000 (t - 1/N) for t_n = (n + 1)/N; the network wants n
+    # model_wrapper passes t_input = 1000 (t - 1/N) for t_n = (n + 1)/N;
+    # the network wants n
     steps_per_unit = ns.total_N / 1000.0
 
     def model_fn(x: torch.Tensor, t_input: torch.Tensor, **kwargs) -> torch.Tensor:

@@ -1,10 +1,12 @@
-r"""Sample quality on digits: a Fréchet distance in the features of our own digits classifier.
+r"""Sample quality on digits: a Fréchet distance in the features of our own digits
+classifier.
 
 The Fréchet Inception Distance (FID, Heusel et al., 2017) fits a Gaussian to the
 features of real and of generated images and measures
 
 $$d^2\big(\mathcal N(\mu_1, \Sigma_1), \mathcal N(\mu_2, \Sigma_2)\big)
-= \|\mu_1 - \mu_2\|^2 + \operatorname{tr}\big(\Sigma_1 + \Sigma_2 - 2(\Sigma_1\Sigma_2)^{1/2}\big),$$
+= \|\mu_1 - \mu_2\|^2
++ \operatorname{tr}\big(\Sigma_1 + \Sigma_2 - 2(\Sigma_1\Sigma_2)^{1/2}\big),$$
 
 the squared 2-Wasserstein distance between the two Gaussians. Inception-v3
 features are made for 299x299 photographs of ImageNet; on 8x8 grey-scale
@@ -35,7 +37,9 @@ def _extractor(model):
 
 
 def _fit(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
-    """Resize `(B, C, H, W)` images to the model's `image_size` (area when shrinking, bilinear when growing)."""
+    """Resize `(B, C, H, W)` images to the model's `image_size` (area when shrinking,
+    bilinear when growing).
+    """
     size = getattr(model, "image_size", None)
     if size is None or x.shape[-1] == size:
         return x
@@ -47,7 +51,9 @@ def _fit(x: torch.Tensor, model: nn.Module) -> torch.Tensor:
 def features(
     images: torch.Tensor, model: nn.Module | None = None, batch_size: int = 1024
 ) -> torch.Tensor:
-    """Features of `images` (clamped to [-1, 1]) under `model` (default: the shipped `digits-features`)."""
+    """Features of `images` (clamped to [-1, 1]) under `model` (default: the shipped
+    `digits-features`).
+    """
     model = _extractor(model)
     p = next(model.parameters())
     out = [
@@ -67,17 +73,23 @@ def gaussian_fit(feats: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _sqrtm_psd(a: torch.Tensor) -> torch.Tensor:
-    """Symmetric square root of a symmetric positive semi-definite matrix (eigen-decomposition)."""
+    """Symmetric square root of a symmetric positive semi-definite matrix
+    (eigen-decomposition).
+    """
     w, v = torch.linalg.eigh(a)
     return (v * w.clamp(min=0).sqrt()) @ v.T
 
 
 def frechet_distance(mu1, cov1, mu2, cov2) -> float:
-    r"""$\|\mu_1-\mu_2\|^2 + \operatorname{tr}(\Sigma_1+\Sigma_2) - 2\operatorname{tr}(\Sigma_1\Sigma_2)^{1/2}$.
+    r"""The squared Fréchet distance (FID) of two Gaussians,
 
-    $\operatorname{tr}(\Sigma_1\Sigma_2)^{1/2}$ is computed as the sum of the square roots of
-    the eigenvalues of the symmetric matrix $\Sigma_1^{1/2}\Sigma_2\Sigma_1^{1/2}$, which has
-    the same spectrum as $\Sigma_1\Sigma_2$ and no complex round-off.
+    $$\|\mu_1-\mu_2\|^2 + \operatorname{tr}(\Sigma_1+\Sigma_2)
+    - 2\operatorname{tr}(\Sigma_1\Sigma_2)^{1/2}.$$
+
+    $\operatorname{tr}(\Sigma_1\Sigma_2)^{1/2}$ is computed as the sum of the square
+    roots of the eigenvalues of the symmetric matrix
+    $\Sigma_1^{1/2}\Sigma_2\Sigma_1^{1/2}$, which has the same spectrum as
+    $\Sigma_1\Sigma_2$ and no complex round-off.
     """
     mu1, mu2, cov1, cov2 = (
         torch.as_tensor(a, dtype=torch.float64) for a in (mu1, mu2, cov1, cov2)
@@ -112,9 +124,11 @@ def digits_fid(
 def classifier_accuracy(
     images: torch.Tensor, labels: torch.Tensor, model: nn.Module | None = None
 ) -> float:
-    """Fraction of `images` that `model` (default: `digits-features`) assigns to `labels`.
+    """Fraction of `images` that `model` (default: `digits-features`) assigns to
+    `labels`.
 
-    Images of another size than the model's (16x16 samples for the 8x8 classifier, say) are resized first.
+    Images of another size than the model's (16x16 samples for the 8x8 classifier, say)
+    are resized first.
     """
     model = _extractor(model)
     p = next(model.parameters())

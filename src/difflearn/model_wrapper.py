@@ -1,4 +1,5 @@
-r"""Turn any diffusion model into the noise predictor $\hat\epsilon(x_t, t)$ DPM-Solver integrates.
+r"""Turn any diffusion model into the noise predictor $\hat\epsilon(x_t, t)$ DPM-Solver
+integrates.
 
 `model_wrapper` has the signature and semantics of the function of the same
 name in the official DPM-Solver code (Lu et al., 2022a): the same
@@ -65,27 +66,35 @@ def model_wrapper(
         noise_schedule (NoiseScheduleVP): the schedule.
         model_type: what the model predicts: `"noise"` $\epsilon$, `"x_start"` $x_0$,
             `"v"` $v = \alpha_t\epsilon - \sigma_t x_0$ (Salimans & Ho, 2022) or
-            `"score"` $\nabla\log p_t$; or, with a `FlowSchedule`, `"flow"`, the velocity
-            $v = \epsilon - x_0$ of the straight path. The output is converted with
-            $\epsilon = (x - \alpha_t x_0)/\sigma_t = \alpha_t v + \sigma_t x = -\sigma_t\nabla\log p_t$
+            `"score"` $\nabla\log p_t$; or, with a `FlowSchedule`, `"flow"`, the
+            velocity $v = \epsilon - x_0$ of the straight path. The output is converted
+            with
+
+            $$\epsilon = (x - \alpha_t x_0)/\sigma_t = \alpha_t v + \sigma_t x
+            = -\sigma_t\nabla\log p_t$$
+
             ($\epsilon = x + \alpha_t v$ for `"flow"`, where $\alpha_t = 1 - t$).
         model_kwargs: extra keyword arguments for `model`.
         guidance_type: `"uncond"`; `"classifier"` (Dhariwal & Nichol, 2021):
             $\hat\epsilon = \epsilon - s\,\sigma_t \nabla_x \log p_t(y \mid x)$ with
             `classifier_fn(x, t_input, condition, **classifier_kwargs)` returning
             $\log p_t(y \mid x)$; or `"classifier-free"` (Ho & Salimans, 2022):
-            $\hat\epsilon = \epsilon_\varnothing + s\,(\epsilon_y - \epsilon_\varnothing)$,
+
+            $$\hat\epsilon = \epsilon_\varnothing
+            + s\,(\epsilon_y - \epsilon_\varnothing),$$
+
             one batched call on `cat([unconditional_condition, condition])`.
         condition: $y$, the condition for guidance.
-        unconditional_condition: $\varnothing$, the null condition for classifier-free guidance.
+        unconditional_condition: $\varnothing$, the null condition for classifier-free
+            guidance.
         guidance_scale: $s$.
         classifier_fn (Callable | None): the classifier for `"classifier"` guidance.
         classifier_kwargs: extra keyword arguments for `classifier_fn`.
 
-    The result is `model_fn(x, t_continuous)`, with `t_continuous` of shape `(B,)`. It also
-    carries `model_fn.with_marginals(x, t, alpha_t, sigma_t)`, the same function
-        with $\alpha_t, \sigma_t$ supplied, which `DPM_Solver` uses so that its
-        step loop never re-evaluates the schedule.
+    The result is `model_fn(x, t_continuous)`, with `t_continuous` of shape `(B,)`. It
+    also carries `model_fn.with_marginals(x, t, alpha_t, sigma_t)`, the same function
+    with $\alpha_t, \sigma_t$ supplied, which `DPM_Solver` uses so that its step loop
+    never re-evaluates the schedule.
     """
     if model_type not in MODEL_TYPES:
         raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {model_type!r}")

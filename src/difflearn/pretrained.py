@@ -1,17 +1,17 @@
 r"""The small models that ship inside the package, loaded with no network.
 
-Each model `<name>` is three files in `difflearn/weights/`: `<name>.safetensors`
-(the EMA weights), `<name>.json` (the constructor arguments, the noise schedule
-and how it was trained) and `<name>.md` (its model card). `python -m tools.train_shipped`
-writes all three.
+Each model `<name>` is three files in `difflearn/weights/`: `<name>.safetensors` (the
+EMA weights), `<name>.json` (the constructor arguments, the noise schedule and how it
+was trained) and `<name>.md` (its model card). `python -m tools.train_shipped` writes
+all three.
 
-| name | what |
-| --- | --- |
-| `digits-uncond` | unconditional ADM `UNetModel`, 8x8 digits, noise prediction |
-| `digits-cond` | class-conditional `UNetModel`; label 10 is the "null" class |
-| `digits-classifier` | noisy `EncoderUNetModel` classifier $p_\phi(y \mid x_t, t)$ for guidance |
-| `digits-features` | a small CNN trained on clean digits: the feature extractor of `metrics` |
-| `toy2d-mlp` | `ToyMLP` noise predictor for the 2-D checkerboard of `difflearn.toy` |
+- `digits-uncond`: unconditional ADM `UNetModel`, 8x8 digits, noise prediction
+- `digits-cond`: class-conditional `UNetModel`; label 10 is the "null" class
+- `digits-classifier`: noisy `EncoderUNetModel` classifier $p_\phi(y \mid x_t, t)$ for
+  guidance
+- `digits-features`: a small CNN trained on clean digits, the feature extractor of
+  `metrics`
+- `toy2d-mlp`: `ToyMLP` noise predictor for the 2-D checkerboard of `difflearn.toy`
 
 **The null-class convention.** `digits-cond` has `num_classes=11`: labels 0-9
 are the digits and label `10` (`card["null_class"]`) means "no label". It was
@@ -59,7 +59,9 @@ def schedule_from_config(cfg: dict) -> NoiseScheduleVP:
 
 
 def build_model(cfg: dict) -> torch.nn.Module:
-    """An untrained model of the class and constructor arguments of a config (tuples restored)."""
+    """An untrained model of the class and constructor arguments of a config (tuples
+    restored).
+    """
     classes = {
         "UNetModel": UNetModel,
         "EncoderUNetModel": EncoderUNetModel,

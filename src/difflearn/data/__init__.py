@@ -1,10 +1,9 @@
 r"""Data: the exact Gaussian-mixture oracle, scikit-learn's digits and 2-D point clouds.
 
-| module | what |
-| --- | --- |
-| `difflearn.data.mixture` | `GaussianMixture`: exact scores, noise and $x_0$ predictions, PF-ODE solves |
-| `difflearn.data.digits` | the 1,797 bundled 8x8 digits in $[-1, 1]$, and a seeded split |
-| `difflearn.data.toy2d` | moons, swiss roll and checkerboard point clouds, for pictures |
+- `difflearn.data.mixture`: `GaussianMixture`, with exact scores, noise and $x_0$
+  predictions, PF-ODE solves
+- `difflearn.data.digits`: the 1,797 bundled 8x8 digits in $[-1, 1]$, and a seeded split
+- `difflearn.data.toy2d`: moons, swiss roll and checkerboard point clouds, for pictures
 """
 
 from .digits import NUM_CLASSES, SIZES, load_digits, split

@@ -41,11 +41,13 @@ def load_digits(
     r"""The 1,797 digits as images in $[-1, 1]$ and their labels.
 
     Args:
-        size: 8 (native, the default), 16 or 32 pixels; larger sizes are bilinear upsamplings.
+        size: 8 (native, the default), 16 or 32 pixels; larger sizes are bilinear
+            upsamplings.
         dtype: dtype of the images.
 
     Returns:
-        `(images, labels)`: images `(1797, 1, size, size)`, labels `(1797,)` int64 in 0..9.
+        `(images, labels)`: images `(1797, 1, size, size)`, labels `(1797,)`
+            int64 in 0..9.
     """
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, got {size!r}")
@@ -68,7 +70,9 @@ def load_digits(
 def split(
     n: int, fraction: float = 0.5, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A seeded random split of `range(n)` into two disjoint index sets (first one `fraction` of n)."""
+    """A seeded random split of `range(n)` into two disjoint index sets (first one
+    `fraction` of n).
+    """
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"fraction must lie in (0, 1), got {fraction!r}")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))

@@ -1,17 +1,18 @@
-r"""Exact ground truth: a Gaussian mixture whose noisy marginals are known in closed form.
+r"""Exact ground truth: a Gaussian mixture whose noisy marginals are in closed form.
 
-If the data are a mixture $p_0(x) = \sum_k w_k\, \mathcal N(x; \mu_k, s_k^2 I)$, then for
-any VP schedule the noisy marginal $x_t = \alpha_t x_0 + \sigma_t \varepsilon$ is again a
-mixture,
+If the data are a mixture $p_0(x) = \sum_k w_k\, \mathcal N(x; \mu_k, s_k^2 I)$, then
+for any VP schedule the noisy marginal $x_t = \alpha_t x_0 + \sigma_t \varepsilon$ is
+again a mixture,
 
 $$p_t(x) = \sum_k w_k\, \mathcal N\big(x;\ \alpha_t \mu_k,\ v_k(t) I\big),
 \qquad v_k(t) = \alpha_t^2 s_k^2 + \sigma_t^2 ,$$
 
-so the score, the noise prediction $\varepsilon^*(x, t) = -\sigma_t \nabla_x \log p_t(x)$
-and the posterior mean $\mathbb E[x_0 \mid x_t]$ (Tweedie's formula) are exact. With
-them a sampler can be measured without training anything: its error against a
-high-accuracy solve of the probability-flow ODE (`GaussianMixture.pf_ode_solve`) is its
-discretisation error and nothing else.
+so the score, the noise prediction
+$\varepsilon^*(x, t) = -\sigma_t \nabla_x \log p_t(x)$ and the posterior mean
+$\mathbb E[x_0 \mid x_t]$ (Tweedie's formula) are exact. With them a sampler can be
+measured without training anything: its error against a high-accuracy solve of the
+probability-flow ODE (`GaussianMixture.pf_ode_solve`) is its discretisation error and
+nothing else.
 
 The 2-D point clouds of `difflearn.data.toy2d` (moons, swiss roll, checkerboard) are
 for pictures; this mixture is the oracle that tests and benchmarks rest on.
@@ -29,13 +30,16 @@ TIME_INPUTS = ("continuous", "discrete")
 
 
 def alpha_sigma(ns, t, dtype=torch.float64):
-    r"""$(\alpha_t, \sigma_t)$ of schedule `ns` at times `t` (from `ns.marginals`), as `dtype` tensors."""
+    r"""$(\alpha_t, \sigma_t)$ of schedule `ns` at times `t` (from `ns.marginals`), as
+    `dtype` tensors.
+    """
     m = ns.marginals(t)
     return torch.as_tensor(m.alpha, dtype=dtype), torch.as_tensor(m.sigma, dtype=dtype)
 
 
 class GaussianMixture:
-    r"""The mixture $\sum_k w_k \mathcal N(\mu_k, s_k^2 I)$ in $D$ dimensions, with exact marginals.
+    r"""The mixture $\sum_k w_k \mathcal N(\mu_k, s_k^2 I)$ in $D$ dimensions, with
+    exact marginals.
 
     - `means`: (K, D) component means $\mu_k$.
     - `stds`: (K,) component standard deviations $s_k$, or one float for all.
@@ -80,7 +84,9 @@ class GaussianMixture:
 
     # --8<-- [start:component_log_probs]
     def _component_log_probs(self, x, alpha, sigma):
-        r"""$\log w_k + \log\mathcal N(x; \alpha\mu_k, v_k I)$ (B, K) and the variances $v_k$ (B, K)."""
+        r"""$\log w_k + \log\mathcal N(x; \alpha\mu_k, v_k I)$ (B, K) and the variances
+        $v_k$ (B, K).
+        """
         var = (alpha * self.stds) ** 2 + sigma**2  # (B, K)
         diff = x[:, None, :] - alpha[:, :, None] * self.means[None]  # (B, K, D)
         sq = (diff**2).sum(-1)  # (B, K)
@@ -94,7 +100,8 @@ class GaussianMixture:
         x64 = x.to(self.dtype).reshape(x.shape[0], -1)
         if x64.shape[1] != self.dim:
             raise ValueError(
-                f"x must have {self.dim} features per sample, got shape {tuple(x.shape)}"
+                f"x must have {self.dim} features per sample, "
+                f"got shape {tuple(x.shape)}"
             )
         if ns is None:  # t = 0: the data distribution itself
             alpha, sigma = (
@@ -115,7 +122,9 @@ class GaussianMixture:
         return torch.logsumexp(self._component_log_probs(x64, a, s)[0], dim=1)
 
     def marginal(self, ns, t) -> GaussianMixture:
-        r"""The exact distribution of $x_t$ (a scalar `t`): means $\alpha_t\mu_k$, stds $\sqrt{v_k(t)}$."""
+        r"""The exact distribution of $x_t$ (a scalar `t`): means $\alpha_t\mu_k$, stds
+        $\sqrt{v_k(t)}$.
+        """
         alpha, sigma = alpha_sigma(ns, t, self.dtype)
         alpha, sigma = float(alpha[0]), float(sigma[0])
         return GaussianMixture(
@@ -126,13 +135,17 @@ class GaussianMixture:
         )
 
     def class_posterior(self, x, t, ns):
-        r"""$p(k \mid x_t)$ (B, K): the responsibilities of the components at time $t$."""
+        r"""$p(k \mid x_t)$ (B, K): the components' responsibilities at time $t$."""
         _, x64, a, s = self._prepare(x, t, ns)
         return torch.softmax(self._component_log_probs(x64, a, s)[0], dim=1)
 
     # --8<-- [start:score]
     def _score(self, x64, alpha, sigma, y=None):
-        r"""$\nabla_x \log p_t(x) = -\sum_k p(k \mid x_t)\, (x - \alpha_t \mu_k) / v_k(t)$, all (B, D)."""
+        r"""The score, all (B, D):
+
+        $$\nabla_x \log p_t(x) = -\sum_k p(k \mid x_t)\,
+        (x - \alpha_t \mu_k) / v_k(t).$$
+        """
         logp, var, diff = self._component_log_probs(x64, alpha, sigma)
         if y is not None:  # condition on the label y (label -1: unconditional)
             y = torch.as_tensor(y, device=x64.device).expand(x64.shape[0])
@@ -146,18 +159,24 @@ class GaussianMixture:
     # --8<-- [end:score]
 
     def score(self, x, t, ns, y=None):
-        r"""The exact score $\nabla_x \log p_t(x)$ (of $p_t(x \mid y)$ given labels `y`)."""
+        r"""The exact score $\nabla_x \log p_t(x)$ (of $p_t(x \mid y)$ given labels
+        `y`).
+        """
         x, x64, a, s = self._prepare(x, t, ns)
         return self._score(x64, a, s, y).reshape(x.shape).to(x.dtype)
 
     # --8<-- [start:eps_x0]
     def eps(self, x, t, ns, y=None):
-        r"""The exact noise prediction $\varepsilon^*(x_t, t) = -\sigma_t \nabla_x \log p_t(x_t)$."""
+        r"""The exact noise prediction
+        $\varepsilon^*(x_t, t) = -\sigma_t \nabla_x \log p_t(x_t)$.
+        """
         x, x64, a, s = self._prepare(x, t, ns)
         return (-s * self._score(x64, a, s, y)).reshape(x.shape).to(x.dtype)
 
     def x0(self, x, t, ns, y=None):
-        r"""Tweedie: $\mathbb E[x_0 \mid x_t] = (x_t + \sigma_t^2 \nabla \log p_t(x_t)) / \alpha_t$."""
+        r"""Tweedie:
+        $\mathbb E[x_0 \mid x_t] = (x_t + \sigma_t^2 \nabla \log p_t(x_t)) / \alpha_t$.
+        """
         x, x64, a, s = self._prepare(x, t, ns)
         return (
             ((x64 + s**2 * self._score(x64, a, s, y)) / a).reshape(x.shape).to(x.dtype)
@@ -178,10 +197,10 @@ class GaussianMixture:
     def noise_fn(self, ns, y=None, time_input: str = "continuous"):
         r"""An exact noise-prediction model `eps(x, t, y=None)`.
 
-        `t` is continuous time (or, with `time_input='discrete'`, the 0..999 time input that
-        `model_wrapper` gives discrete-time models). `y` fixes a class label (int or (B,)
-        tensor) for a conditional model; a `y` passed at call time overrides it, and the label
-        -1 means unconditional (for classifier-free guidance).
+        `t` is continuous time (or, with `time_input='discrete'`, the 0..999 time input
+        that `model_wrapper` gives discrete-time models). `y` fixes a class label (int
+        or (B,) tensor) for a conditional model; a `y` passed at call time overrides it,
+        and the label -1 means unconditional (for classifier-free guidance).
         """
         default_y = y
 
@@ -196,7 +215,9 @@ class GaussianMixture:
         return eps
 
     def classifier_fn(self, ns, time_input: str = "continuous"):
-        r"""An exact classifier `(x, t, y) -> log p(y | x_t)` (B,), differentiable in `x`."""
+        r"""An exact classifier `(x, t, y) -> log p(y | x_t)` (B,), differentiable in
+        `x`.
+        """
 
         def log_p_y(x, t, y):
             t = self._to_continuous(t, ns, time_input)
@@ -216,10 +237,14 @@ class GaussianMixture:
     def pf_ode_solve(self, x_T, t_T, t_0, ns, rtol=1e-10, atol=1e-10):
         r"""Solve the probability-flow ODE from `t_T` to `t_0` with scipy (DOP853).
 
-        In the scaled variables $\bar x = x/\alpha_t$ and $\bar\sigma = \sigma_t/\alpha_t$ the
-        ODE reads $d\bar x / d\bar\sigma = \varepsilon^*(x_t, t)$ (Song et al., 2021a, eq. 14),
+        In the scaled variables $\bar x = x/\alpha_t$ and
+        $\bar\sigma = \sigma_t/\alpha_t$ the ODE reads
+        $d\bar x / d\bar\sigma = \varepsilon^*(x_t, t)$ (Song et al., 2021a, eq. 14),
         and for a mixture $\varepsilon^*$ depends on $(\bar x, \bar\sigma)$ only:
-        $\varepsilon^* = \sum_k p(k \mid \bar x)\, \bar\sigma (\bar x - \mu_k) / (s_k^2 + \bar\sigma^2)$.
+
+        $$\varepsilon^* = \sum_k p(k \mid \bar x)\,
+        \bar\sigma (\bar x - \mu_k) / (s_k^2 + \bar\sigma^2).$$
+
         So the schedule enters only through the two end points. We integrate in
         $\log\bar\sigma$, where the solution is smooth, and return $x_{t_0}$ (B, D).
         """
@@ -264,8 +289,8 @@ MIXTURES_2D = ("ring8", "grid9", "two", "spiral")
 
 
 def mixture_2d(name: str) -> GaussianMixture:
-    """Preset 2-D mixtures: `'ring8'` (8 modes on a circle), `'grid9'` (3x3 grid), `'two'`
-    (two unequal modes) and `'spiral'` (12 small modes along a spiral)."""
+    """Preset 2-D mixtures: `'ring8'` (8 modes on a circle), `'grid9'` (3x3 grid),
+    `'two'` (two unequal modes) and `'spiral'` (12 small modes along a spiral)."""
     if name == "ring8":
         ang = torch.arange(8, dtype=torch.float64) * 2 * math.pi / 8
         return GaussianMixture(2.0 * torch.stack([ang.cos(), ang.sin()], 1), 0.15)

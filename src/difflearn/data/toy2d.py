@@ -27,7 +27,9 @@ def moons(n: int, generator=None, noise: float = 0.05) -> torch.Tensor:
 
 
 def swiss_roll(n: int, generator=None, noise: float = 0.05) -> torch.Tensor:
-    r"""A 2-D spiral $r = \theta$ for $\theta \in [1.5\pi, 4.5\pi]$ (n, 2), scaled to about unit spread."""
+    r"""A 2-D spiral $r = \theta$ for $\theta \in [1.5\pi, 4.5\pi]$ (n, 2), scaled to
+    about unit spread.
+    """
     theta = (
         1.5
         * math.pi
@@ -38,7 +40,9 @@ def swiss_roll(n: int, generator=None, noise: float = 0.05) -> torch.Tensor:
 
 
 def checkerboard(n: int, generator=None, squares: int = 4) -> torch.Tensor:
-    """Uniform on the dark squares of a `squares` x `squares` board on [-2, 2]^2 (n, 2)."""
+    """Uniform on the dark squares of a `squares` x `squares` board
+    on [-2, 2]^2 (n, 2).
+    """
     cell = torch.randint(0, squares * squares // 2, (n,), generator=generator)
     row = cell // (squares // 2)
     col = 2 * (cell % (squares // 2)) + row % 2  # dark squares: (row + col) even

@@ -1,10 +1,10 @@
 """The networks: the ADM UNet of guided-diffusion and the small models the site trains.
 
-| module | what |
-| --- | --- |
-| `difflearn.models.adm` | guided-diffusion's ADM: `UNetModel`, `SuperResModel`, the noisy classifier `EncoderUNetModel`, presets and checkpoints |
-| `difflearn.models.toy_mlp` | `ToyMLP`, a noise predictor for 2-D points |
-| `difflearn.models.digits_features` | `DigitsFeatures`, the clean-digits CNN behind `difflearn.metrics` |
+- `difflearn.models.adm`: guided-diffusion's ADM (`UNetModel`, `SuperResModel`, the
+  noisy classifier `EncoderUNetModel`), presets and checkpoints
+- `difflearn.models.toy_mlp`: `ToyMLP`, a noise predictor for 2-D points
+- `difflearn.models.digits_features`: `DigitsFeatures`, the clean-digits CNN behind
+  `difflearn.metrics`
 """
 
 from .adm.attention import (

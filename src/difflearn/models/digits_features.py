@@ -14,7 +14,8 @@ from torch import nn
 
 # --8<-- [start:digits_features]
 class DigitsFeatures(nn.Module):
-    """A small CNN classifier of clean digits; `features(x)` is its 64-d penultimate layer.
+    """A small CNN classifier of clean digits; `features(x)` is its 64-d penultimate
+    layer.
 
     Three 3x3 convolutions (the last two with stride 2), a linear layer to
     `feature_dim` with SiLU, dropout, and a linear head to `num_classes` logits.

@@ -26,7 +26,8 @@ from .adm.nn import timestep_embedding
 
 # --8<-- [start:toy_mlp]
 class ToyMLP(nn.Module):
-    r"""$\hat\varepsilon_\theta(x_t, t)$ for `dim`-D points: time embedding + residual MLP.
+    r"""$\hat\varepsilon_\theta(x_t, t)$ for `dim`-D points:
+    time embedding + residual MLP.
 
     Args:
         dim: data dimension $D$.

@@ -1,15 +1,15 @@
 r"""The samplers: one core under the whole zoo, one file per family, and `sample`.
 
-| module | what |
-| --- | --- |
-| `core` | the precomputed time grid, the `Runner` around the model, the NaN policy, EDM coordinates |
-| `registry` | `METHODS` (every sampler by name) and `sample`, the entry point |
-| `ddpm`, `ddim` | DDPM ancestral sampling; DDIM with $\eta$ and DDIM inversion |
-| `edm`, `lms`, `ancestral` | Euler/Heun with churn, linear multistep, the ancestral "a" samplers (EDM variables) |
-| `unipc` | UniPC predictor–corrector |
-| `sde`, `dpmpp_sde` | Euler–Maruyama and predictor–corrector; SDE-DPM-Solver++ |
-| `flow` | Euler and Heun on the flow ODE of a rectified-flow (velocity) model |
-| `dpm_solver` | DPM-Solver and DPM-Solver++ with the official API |
+- `core`: the precomputed time grid, the `Runner` around the model, the NaN policy, EDM
+  coordinates
+- `registry`: `METHODS` (every sampler by name) and `sample`, the entry point
+- `ddpm`, `ddim`: DDPM ancestral sampling; DDIM with $\eta$ and DDIM inversion
+- `edm`, `lms`, `ancestral`: Euler/Heun with churn, linear multistep, the ancestral "a"
+  samplers (EDM variables)
+- `unipc`: UniPC predictor–corrector
+- `sde`, `dpmpp_sde`: Euler–Maruyama and predictor–corrector; SDE-DPM-Solver++
+- `flow`: Euler and Heun on the flow ODE of a rectified-flow (velocity) model
+- `dpm_solver`: DPM-Solver and DPM-Solver++ with the official API
 
 Every sampler is a plain function `sampler(model_fn, x, noise_schedule, timesteps, ...,
 callback=None, progress=False)`, where `model_fn(x, t)` returns the noise prediction at

@@ -1,18 +1,20 @@
-r"""Ancestral samplers: a deterministic step to a lower noise level, then fresh noise back up.
+r"""Ancestral samplers: a deterministic step to a lower noise level, then fresh noise
+back up.
 
-From $\tilde\sigma_i$ to $\tilde\sigma_{i+1}$ (EDM variables, see `difflearn.samplers.edm`),
-an ancestral sampler splits the target level into a part reached by the ODE and a part
-made of new noise,
+From $\tilde\sigma_i$ to $\tilde\sigma_{i+1}$ (EDM variables, see
+`difflearn.samplers.edm`), an ancestral sampler splits the target level into a part
+reached by the ODE and a part made of new noise,
 
 $$\tilde\sigma_{i+1}^2 = \sigma_\downarrow^2 + \sigma_\uparrow^2, \qquad
-\sigma_\uparrow = \eta\,\frac{\tilde\sigma_{i+1}}{\tilde\sigma_i}\sqrt{\tilde\sigma_i^2 - \tilde\sigma_{i+1}^2},$$
+\sigma_\uparrow = \eta\,\frac{\tilde\sigma_{i+1}}{\tilde\sigma_i}
+\sqrt{\tilde\sigma_i^2 - \tilde\sigma_{i+1}^2},$$
 
-solves the probability-flow ODE from $\tilde\sigma_i$ down to $\sigma_\downarrow$, and adds
-$\sigma_\uparrow z$. With one Euler step this is DDIM with the same $\eta$ ($\sigma_\uparrow$
-is DDIM's $\sigma_\eta/\alpha_{i+1}$), which is why k-diffusion's "Euler a" needs no
-function of its own here: it is `ddim(..., eta=eta)`. The two samplers below take one
-*second-order* step instead, through the midpoint in $\lambda$ (the geometric mean
-$\sqrt{\tilde\sigma_i\sigma_\downarrow}$):
+solves the probability-flow ODE from $\tilde\sigma_i$ down to $\sigma_\downarrow$, and
+adds $\sigma_\uparrow z$. With one Euler step this is DDIM with the same $\eta$
+($\sigma_\uparrow$ is DDIM's $\sigma_\eta/\alpha_{i+1}$), which is why k-diffusion's
+"Euler a" needs no function of its own here: it is `ddim(..., eta=eta)`. The two
+samplers below take one *second-order* step instead, through the midpoint in $\lambda$
+(the geometric mean $\sqrt{\tilde\sigma_i\sigma_\downarrow}$):
 
 - `dpm2_ancestral`: DPM-Solver-2 in noise-prediction form ("DPM2 a");
 - `dpmpp_2s_ancestral`: DPM-Solver++(2S) in data-prediction form ("DPM++ 2S a").
@@ -20,9 +22,10 @@ $\sqrt{\tilde\sigma_i\sigma_\downarrow}$):
 $\eta = 0$ gives the deterministic DPM-Solver-2 and DPM-Solver++(2S) with $r_1 = 1/2$;
 $\eta = 1$ gives the DDPM-like amount of noise.
 
-`dpmpp_2s_sde` (k-diffusion's "DPM++ SDE") makes *both* stages of DPM-Solver++(2S) ancestral:
-an ancestral step to the intermediate level, where the model is called again, then an
-ancestral step from $\tilde\sigma_i$ to $\tilde\sigma_{i+1}$ with the combined data prediction.
+`dpmpp_2s_sde` (k-diffusion's "DPM++ SDE") makes *both* stages of DPM-Solver++(2S)
+ancestral: an ancestral step to the intermediate level, where the model is called again,
+then an ancestral step from $\tilde\sigma_i$ to $\tilde\sigma_{i+1}$ with the combined
+data prediction.
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ from .core import (
 
 # --8<-- [start:ancestral_split]
 def ancestral_levels(sig: np.ndarray, eta: float):
-    r"""$(\sigma_\downarrow, \sigma_\uparrow)$ for every step along the levels `sig` (may end at 0)."""
+    r"""$(\sigma_\downarrow, \sigma_\uparrow)$ for every step along the levels `sig`
+    (may end at 0).
+    """
     s, s_next = sig[:-1], sig[1:]
     up = eta * s_next / s * np.sqrt(np.clip(s**2 - s_next**2, 0.0, None))
     down = np.sqrt(np.clip(s_next**2 - up**2, 0.0, None))
@@ -123,11 +128,13 @@ def dpm2_ancestral(
     callback=None,
     progress: bool = False,
 ):
-    r"""DPM-Solver-2 steps to $\sigma_\downarrow$ plus ancestral noise (k-diffusion's "DPM2 a").
+    r"""DPM-Solver-2 steps to $\sigma_\downarrow$ plus ancestral noise (k-diffusion's
+    "DPM2 a").
 
-    N steps, 2N model calls (the step to $\tilde\sigma = 0$ of `denoise_to_zero` is one call).
-    `eta` in [0, 1] scales the fresh noise, `s_noise` multiplies it. Other arguments as in
-    `ddim`; `noise_sampler()` is called once per step that ends above $\tilde\sigma = 0$.
+    N steps, 2N model calls (the step to $\tilde\sigma = 0$ of `denoise_to_zero` is one
+    call). `eta` in [0, 1] scales the fresh noise, `s_noise` multiplies it. Other
+    arguments as in `ddim`; `noise_sampler()` is called once per step that ends above
+    $\tilde\sigma = 0$.
     """
     return _ancestral_2s(
         model_fn,
@@ -159,7 +166,8 @@ def dpmpp_2s_ancestral(
     callback=None,
     progress: bool = False,
 ):
-    r"""DPM-Solver++(2S) steps to $\sigma_\downarrow$ plus ancestral noise ("DPM++ 2S a").
+    r"""DPM-Solver++(2S) steps to $\sigma_\downarrow$ plus ancestral noise
+    ("DPM++ 2S a").
 
     Arguments as in `dpm2_ancestral`.
     """
@@ -196,13 +204,14 @@ def dpmpp_2s_sde(
 ):
     r"""DPM-Solver++(2S) with both stages ancestral (k-diffusion's "DPM++ SDE").
 
-    Per step, with $\lambda_s = \lambda_i + r h$ and $\sigma_s = e^{-\lambda_s}$: an ancestral
-    first-order step from $\tilde\sigma_i$ to $\sigma_s$ (noise split of that interval), a model
-    call there, then an ancestral step from $\tilde\sigma_i$ to $\tilde\sigma_{i+1}$ with the data
-    prediction $(1 - \frac{1}{2r})D_i + \frac{1}{2r}D_s$. $\eta = 0$ is DPM-Solver++(2S) with
-    $r_1 = r$. N steps, 2N model calls; `noise_sampler()` is called twice per step that ends
-    above $\tilde\sigma = 0$ (first for the intermediate level). Other arguments as in
-    `dpm2_ancestral`.
+    Per step, with $\lambda_s = \lambda_i + r h$ and $\sigma_s = e^{-\lambda_s}$: an
+    ancestral first-order step from $\tilde\sigma_i$ to $\sigma_s$ (noise split of that
+    interval), a model call there, then an ancestral step from $\tilde\sigma_i$ to
+    $\tilde\sigma_{i+1}$ with the data prediction
+    $(1 - \frac{1}{2r})D_i + \frac{1}{2r}D_s$. $\eta = 0$ is DPM-Solver++(2S) with
+    $r_1 = r$. N steps, 2N model calls; `noise_sampler()` is called twice per step that
+    ends above $\tilde\sigma = 0$ (first for the intermediate level). Other arguments as
+    in `dpm2_ancestral`.
     """
     for name, v, lo, hi in (
         ("eta", eta, 0.0, 1.0),

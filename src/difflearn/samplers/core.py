@@ -1,4 +1,5 @@
-r"""The sampler core: the precomputed time grid, the loop around the model, and one NaN policy.
+r"""The sampler core: the precomputed time grid, the loop around the model, and one NaN
+policy.
 
 Every sampler of the package — the zoo and `DPM_Solver` alike — works the same way:
 
@@ -8,15 +9,17 @@ Every sampler of the package — the zoo and `DPM_Solver` alike — works the sa
    `at_times` / `at_sigmas` do the same for points between grid times;
 2. the sampler turns them into per-step coefficients (plain Python floats);
 3. its loop is a handful of tensor operations per step, with the model called through a
-   `Runner`: no schedule interpolation and no host-device synchronisation inside the loop.
+   `Runner`: no schedule interpolation and no host-device synchronisation inside the
+   loop.
 
 The `Runner` owns the NaN policy: a model output that is NaN or inf raises
 `NonFiniteError` naming the step and the time — at once on the CPU, after the loop on a
 GPU (so the loop never waits for the device).
 
 Samplers written in EDM's variables (Karras et al., 2022) work with
-$\tilde x = x/\alpha_t$ and the noise level $\tilde\sigma = \sigma_t/\alpha_t = e^{-\lambda_t}$;
-`sigma_levels`, `at_sigmas`, `to_ve` and `from_ve` are the whole of that plumbing.
+$\tilde x = x/\alpha_t$ and the noise level
+$\tilde\sigma = \sigma_t/\alpha_t = e^{-\lambda_t}$; `sigma_levels`, `at_sigmas`,
+`to_ve` and `from_ve` are the whole of that plumbing.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from ..schedules.vp import Marginals
 
 
 class NonFiniteError(FloatingPointError, ValueError):
-    """A model output became NaN or inf while sampling (the message names the step and the time)."""
+    """A model output became NaN or inf while sampling (the message names the step and
+    the time).
+    """
 
 
 # --8<-- [start:grid]
@@ -58,7 +63,9 @@ def _model_time_dtype(x: torch.Tensor) -> torch.dtype:
 
 
 def on_device(m: Marginals, x: torch.Tensor) -> Grid:
-    """`m` with its times also on `x`'s device, in the dtype the model is called with."""
+    """`m` with its times also on `x`'s device, in the dtype the model is
+    called with.
+    """
     t_model = torch.as_tensor(m.t).to(x.device, _model_time_dtype(x))
     return Grid(
         **{f.name: getattr(m, f.name) for f in fields(Marginals)}, t_model=t_model
@@ -66,18 +73,23 @@ def on_device(m: Marginals, x: torch.Tensor) -> Grid:
 
 
 def at_times(noise_schedule, t, x: torch.Tensor, lambdas=None) -> Grid:
-    """The schedule at the times `t` (any order), for a model that sees tensors like `x`."""
+    """The schedule at the times `t` (any order), for a model that sees
+    tensors like `x`.
+    """
     return on_device(noise_schedule.marginals(t, lambdas), x)
 
 
 def make_grid(
     noise_schedule, timesteps, x: torch.Tensor, increasing: bool = False
 ) -> Grid:
-    """Check `timesteps` (1-D, at least 2 entries, strictly monotone, inside [0, T]) and tabulate it."""
+    """Check `timesteps` (1-D, at least 2 entries, strictly monotone, inside [0, T]) and
+    tabulate it.
+    """
     ts = torch.as_tensor(timesteps)
     if ts.ndim != 1 or len(ts) < 2:
         raise ValueError(
-            f"timesteps must be a 1-D tensor of at least 2 times, got shape {tuple(ts.shape)}"
+            "timesteps must be a 1-D tensor of at least 2 times, "
+            f"got shape {tuple(ts.shape)}"
         )
     t64 = ts.detach().to("cpu", torch.float64)
     d = t64[1:] - t64[:-1]
@@ -93,15 +105,18 @@ def make_grid(
 
 # --8<-- [start:edm_coords]
 def sigma_levels(grid: Grid, denoise_to_zero: bool) -> np.ndarray:
-    r"""$\tilde\sigma$ at every grid time, plus a final $0$ with `denoise_to_zero` (k-diffusion's sigmas)."""
+    r"""$\tilde\sigma$ at every grid time, plus a final $0$ with `denoise_to_zero`
+    (k-diffusion's sigmas).
+    """
     return np.append(grid.sigma_ve, 0.0) if denoise_to_zero else grid.sigma_ve
 
 
 def at_sigmas(noise_schedule, sigma_ve, x: torch.Tensor) -> Grid:
-    r"""The schedule at the times whose $\tilde\sigma_t = \sigma_t/\alpha_t$ is `sigma_ve`.
+    r"""The schedule at the times whose $\tilde\sigma_t = \sigma_t/\alpha_t$ is
+    `sigma_ve`.
 
-    A level of 0 has no time; it gets that of $\tilde\sigma = 1$ as a placeholder, which the
-    samplers never use (their step to $\tilde\sigma = 0$ calls no model).
+    A level of 0 has no time; it gets that of $\tilde\sigma = 1$ as a placeholder, which
+    the samplers never use (their step to $\tilde\sigma = 0$ calls no model).
     """
     levels = torch.as_tensor(
         np.where(np.asarray(sigma_ve) > 0, sigma_ve, 1.0), dtype=torch.float64
@@ -115,7 +130,9 @@ def to_ve(x: torch.Tensor, grid: Grid) -> torch.Tensor:
 
 
 def from_ve(x: torch.Tensor, grid: Grid, denoise_to_zero: bool) -> torch.Tensor:
-    r"""Back to VP scaling, $x = \alpha_{t_N}\tilde x$ (at $\tilde\sigma = 0$, $\tilde x$ is already $x_0$)."""
+    r"""Back to VP scaling, $x = \alpha_{t_N}\tilde x$ (at $\tilde\sigma = 0$,
+    $\tilde x$ is already $x_0$).
+    """
     return x if denoise_to_zero else grid.alpha[-1] * x
 
 
@@ -128,7 +145,9 @@ def check_choice(name: str, value, allowed) -> None:
 
 
 def noise_source(x: torch.Tensor, generator=None, noise_sampler=None):
-    """A callable returning fresh N(0, I) noise shaped like `x` (or `noise_sampler` itself)."""
+    """A callable returning fresh N(0, I) noise shaped like `x` (or `noise_sampler`
+    itself).
+    """
     if noise_sampler is not None:
         return noise_sampler
     return lambda: torch.randn(
@@ -138,12 +157,15 @@ def noise_source(x: torch.Tensor, generator=None, noise_sampler=None):
 
 def x0_from_eps(x, eps, grid: Grid, i: int):
     r"""$\hat x_0 = (x_t - \sigma_t \hat\varepsilon) / \alpha_t$ at grid point `i`."""
-    return (x - float(grid.sigma[i]) * eps) / float(grid.alpha[i])  # floats: no numpy scalars
+    return (x - float(grid.sigma[i]) * eps) / float(
+        grid.alpha[i]
+    )  # floats: no numpy scalars
 
 
 # --8<-- [start:runner]
 class Runner:
-    """The loop around a sampler: model calls with the NaN policy, the callback, tqdm, NFE.
+    """The loop around a sampler: model calls with the NaN policy, the callback,
+    tqdm, NFE.
 
     `eps(x, i)` calls the model at grid point `i` (or at point `i` of another `Grid`,
     `at=`), through `model_fn.with_marginals` when the model comes from `model_wrapper`,
@@ -182,10 +204,11 @@ class Runner:
         stage: int | None = None,
         where: str | None = None,
     ):
-        """The noise prediction at `x` and point `i` of the grid (or of `at`), cast to `x.dtype`.
+        """The noise prediction at `x` and point `i` of the grid (or of `at`), cast to
+        `x.dtype`.
 
-        `step` (default: the loop's current step) and `stage`, or a free-form `where`, say in
-        the error message which call failed.
+        `step` (default: the loop's current step) and `stage`, or a free-form `where`,
+        say in the error message which call failed.
         """
         g = self.grid if at is None else at
         t = g.t_model[i].expand(self.batch)
@@ -231,7 +254,9 @@ class Runner:
             )
 
     def range(self, n: int):
-        """`range(n)` for the step loop (with a tqdm bar when `progress`); tracks the current step."""
+        """`range(n)` for the step loop (with a tqdm bar when `progress`); tracks the
+        current step.
+        """
         it = range(n)
         if self.progress:
             from tqdm.auto import tqdm
@@ -242,7 +267,9 @@ class Runner:
             yield i
 
     def done(self, x):
-        """Run the deferred NaN check (the loop's only synchronisation) and return `x`."""
+        """Run the deferred NaN check (the loop's only synchronisation) and
+        return `x`.
+        """
         if self.flags:
             ok = torch.stack(self.flags)
             if not bool(ok.all()):
@@ -257,8 +284,9 @@ class Runner:
 def step_orders(
     order: int, steps: int, lower_order_final: bool, denoise_to_zero: bool
 ) -> list[int]:
-    """The order of multistep step k = 1..N: warm up from 1; with `lower_order_final`, never more
-    than the number of steps left (the final denoising step counts as one)."""
+    """The order of multistep step k = 1..N: warm up from 1; with `lower_order_final`,
+    never more than the number of steps left (the final denoising step counts as one).
+    """
     left = [steps + 1 + int(denoise_to_zero) - k for k in range(1, steps + 1)]
     return [
         min(order, k, left[k - 1]) if lower_order_final else min(order, k)

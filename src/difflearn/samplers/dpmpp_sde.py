@@ -1,23 +1,25 @@
 r"""SDE-DPM-Solver++: the multistep DPM-Solver++ for the reverse SDE (Lu et al., 2022b).
 
-Solving the reverse VP SDE with the variation-of-constants formula in $\lambda$ and a data
-prediction $\hat x_0$ that is held constant (first order) or linear in $\lambda$ (second
-order) gives, with $h = \lambda_t - \lambda_s$ (Lu et al., 2022b, Appendix; the
+Solving the reverse VP SDE with the variation-of-constants formula in $\lambda$ and a
+data prediction $\hat x_0$ that is held constant (first order) or linear in $\lambda$
+(second order) gives, with $h = \lambda_t - \lambda_s$ (Lu et al., 2022b, Appendix; the
 "sde-dpmsolver++" of diffusers, `sample_dpmpp_2m_sde` of k-diffusion):
 
-$$x_t = \frac{\sigma_t}{\sigma_s} e^{-h} x_s + \alpha_t\,(1 - e^{-2h})\, D_0 + c(h)\, D_1
-+ \sigma_t \sqrt{1 - e^{-2h}}\; z ,$$
+$$x_t = \frac{\sigma_t}{\sigma_s} e^{-h} x_s + \alpha_t\,(1 - e^{-2h})\, D_0
++ c(h)\, D_1 + \sigma_t \sqrt{1 - e^{-2h}}\; z ,$$
 
-with $D_0 = \hat x_0(x_s)$, $D_1 = (D_0 - \hat x_0^{\text{prev}})/r$, $r = h_{\text{prev}}/h$, and
-$c(h) = \tfrac12\alpha_t(1 - e^{-2h})$ ("midpoint") or
-$c(h) = \alpha_t\big(\frac{1 - e^{-2h}}{-2h} + 1\big)$ ("heun"). First order drops $D_1$.
+with $D_0 = \hat x_0(x_s)$, $D_1 = (D_0 - \hat x_0^{\text{prev}})/r$,
+$r = h_{\text{prev}}/h$, and $c(h) = \tfrac12\alpha_t(1 - e^{-2h})$ ("midpoint") or
+$c(h) = \alpha_t\big(\frac{1 - e^{-2h}}{-2h} + 1\big)$ ("heun"). First order drops
+$D_1$.
 
 k-diffusion adds a knob $\eta \in [0, 1]$ that interpolates between the ODE ($\eta = 0$,
 DPM-Solver++(2M)) and the SDE above ($\eta = 1$): every $2h$ becomes $(1 + \eta)h$, the
-factor of $x_s$ becomes $\frac{\sigma_t}{\sigma_s}e^{-\eta h}$, and the noise standard deviation
-$\sigma_t\sqrt{1 - e^{-2\eta h}}$. Its third-order version ("DPM++ 3M SDE") adds the second
-divided difference with the weights of the official third-order multistep update,
-$\alpha_t(\varphi_2 D_1 - \varphi_3 D_2)$ with $\varphi_2 = \frac{e^{-\hat h} - 1}{\hat h} + 1$,
+factor of $x_s$ becomes $\frac{\sigma_t}{\sigma_s}e^{-\eta h}$, and the noise standard
+deviation $\sigma_t\sqrt{1 - e^{-2\eta h}}$. Its third-order version ("DPM++ 3M SDE")
+adds the second divided difference with the weights of the official third-order
+multistep update, $\alpha_t(\varphi_2 D_1 - \varphi_3 D_2)$ with
+$\varphi_2 = \frac{e^{-\hat h} - 1}{\hat h} + 1$,
 $\varphi_3 = \frac{\varphi_2}{\hat h} - \frac12$, $\hat h = (1 + \eta)h$.
 """
 
@@ -87,12 +89,12 @@ def sde_dpmpp_2m(
 ):
     r"""SDE-DPM-Solver++ of order 1, 2 or 3 (multistep): N steps, N model calls.
 
-    `solver_type` is the form of the second-order term, `"midpoint"` (the default for order
-    1 and 2) or `"heun"`; order 3 uses the Taylor form (`"heun"`) for its second-order warm-up
-    step, as k-diffusion does. `eta` in [0, 1] scales the injected noise (0: the ODE solver
-    DPM-Solver++, 1: the SDE). `lower_order_final` uses first order on the last step (with
-    `denoise_to_zero`, the final step to $\sigma = 0$ is first order and returns $\hat x_0$).
-    Other arguments as in `ddim`.
+    `solver_type` is the form of the second-order term, `"midpoint"` (the default for
+    order 1 and 2) or `"heun"`; order 3 uses the Taylor form (`"heun"`) for its
+    second-order warm-up step, as k-diffusion does. `eta` in [0, 1] scales the injected
+    noise (0: the ODE solver DPM-Solver++, 1: the SDE). `lower_order_final` uses first
+    order on the last step (with `denoise_to_zero`, the final step to $\sigma = 0$ is
+    first order and returns $\hat x_0$). Other arguments as in `ddim`.
     """
     if isinstance(order, bool) or order not in (1, 2, 3):
         raise ValueError(f"order must be one of (1, 2, 3), got {order!r}")
@@ -102,7 +104,8 @@ def sde_dpmpp_2m(
     check_choice("solver_type", solver_type, SDE_SOLVER_TYPES)
     if order == 3 and solver_type != "heun":
         raise ValueError(
-            f"order 3 uses the 'heun' (Taylor) form for its warm-up step, got solver_type={solver_type!r}"
+            "order 3 uses the 'heun' (Taylor) form for its warm-up step, "
+            f"got solver_type={solver_type!r}"
         )
     grid = make_grid(noise_schedule, timesteps, x)
     orders = step_orders(order, grid.steps, lower_order_final, denoise_to_zero)
@@ -138,7 +141,9 @@ def sde_dpmpp_3m(
     callback=None,
     progress: bool = False,
 ):
-    """SDE-DPM-Solver++(3M), k-diffusion's "DPM++ 3M SDE": `sde_dpmpp_2m(..., order=3)`."""
+    """SDE-DPM-Solver++(3M), k-diffusion's "DPM++ 3M SDE":
+    `sde_dpmpp_2m(..., order=3)`.
+    """
     return sde_dpmpp_2m(
         model_fn,
         x,

@@ -1,19 +1,21 @@
 r"""Euler and Heun in the EDM formulation (Karras et al., 2022), with "churn".
 
-Karras et al. write every diffusion model as $x = x_0 + \tilde\sigma\,\varepsilon$. A VP model
-fits once we divide by $\alpha_t$: $\tilde x = x/\alpha_t$, $\tilde\sigma = \sigma_t/\alpha_t$
-$= e^{-\lambda_t}$, and the probability-flow ODE becomes (Karras et al., 2022, eq. 4 with
-$s(t) = 1$, $\sigma(t) = t$)
+Karras et al. write every diffusion model as $x = x_0 + \tilde\sigma\,\varepsilon$. A VP
+model fits once we divide by $\alpha_t$: $\tilde x = x/\alpha_t$,
+$\tilde\sigma = \sigma_t/\alpha_t$ $= e^{-\lambda_t}$, and the probability-flow ODE
+becomes (Karras et al., 2022, eq. 4 with $s(t) = 1$, $\sigma(t) = t$)
 
-$$\frac{d\tilde x}{d\tilde\sigma} = \frac{\tilde x - D(\tilde x; \tilde\sigma)}{\tilde\sigma}
+$$\frac{d\tilde x}{d\tilde\sigma}
+= \frac{\tilde x - D(\tilde x; \tilde\sigma)}{\tilde\sigma}
 = \hat\varepsilon(\alpha_t \tilde x, t) .$$
 
 Euler's method on it is DDIM; Heun's method (Algorithm 1) adds a trapezoidal correction
 for second order at two model calls per step. "Churn" (Algorithm 2) first raises the
-noise level $\tilde\sigma_i \to \hat\sigma_i = (1 + \gamma_i)\tilde\sigma_i$ by adding fresh noise
-of variance $\hat\sigma_i^2 - \tilde\sigma_i^2$, with
-$\gamma_i = \min(S_\text{churn}/N, \sqrt2 - 1)$ for $\tilde\sigma_i \in [S_\text{tmin}, S_\text{tmax}]$
-and noise scaled by $S_\text{noise}$.
+noise level $\tilde\sigma_i \to \hat\sigma_i = (1 + \gamma_i)\tilde\sigma_i$ by adding
+fresh noise of variance $\hat\sigma_i^2 - \tilde\sigma_i^2$, with
+$\gamma_i = \min(S_\text{churn}/N, \sqrt2 - 1)$ for
+$\tilde\sigma_i \in [S_\text{tmin}, S_\text{tmax}]$ and noise scaled by
+$S_\text{noise}$.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from .core import (
 def churn_levels(
     sigma_ve: np.ndarray, s_churn: float, s_tmin: float, s_tmax: float, n: int
 ):
-    r"""$\hat\sigma_i = (1 + \gamma_i)\,\tilde\sigma_i$ for every step (Karras et al., 2022, Algorithm 2)."""
+    r"""$\hat\sigma_i = (1 + \gamma_i)\,\tilde\sigma_i$ for every step
+    (Karras et al., 2022, Algorithm 2).
+    """
     gamma = min(s_churn / n, math.sqrt(2.0) - 1.0)
     s = sigma_ve[:-1]
     return np.where((s >= s_tmin) & (s <= s_tmax), s * (1.0 + gamma), s)
@@ -105,8 +109,9 @@ def _edm(
         x = x_next
         # --8<-- [end:edm_step]
     # --8<-- [start:edm_final]
-    # with denoise_to_zero the last step above was Euler's to sigma~ = 0: x~ - sigma^ eps = D,
-    # which is x itself (alpha = 1 there); otherwise go back to VP scaling: x = alpha x~
+    # with denoise_to_zero the last step above was Euler's to sigma~ = 0:
+    # x~ - sigma^ eps = D, which is x itself (alpha = 1 there);
+    # otherwise go back to VP scaling: x = alpha x~
     return run.done(from_ve(x, grid, denoise_to_zero))
     # --8<-- [end:edm_final]
 
@@ -126,11 +131,13 @@ def euler(
     callback=None,
     progress: bool = False,
 ):
-    r"""Euler's method for $d\tilde x/d\tilde\sigma = \hat\varepsilon$ (EDM Algorithm 2 with first order).
+    r"""Euler's method for $d\tilde x/d\tilde\sigma = \hat\varepsilon$ (EDM Algorithm 2
+    with first order).
 
     N steps, N model calls. Without churn this is DDIM. `denoise_to_zero` adds the final
     step to $\tilde\sigma = 0$ (k-diffusion's and diffusers' last sigma), which returns
-    $\hat x_0$; churn applies to that step too, as in EDM's Algorithm 2. Other arguments as in `ddim`; `x` and the result are VP-scaled.
+    $\hat x_0$; churn applies to that step too, as in EDM's Algorithm 2. Other arguments
+    as in `ddim`; `x` and the result are VP-scaled.
     """
     return _edm(
         model_fn,

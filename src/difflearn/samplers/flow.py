@@ -1,8 +1,8 @@
-r"""Euler and Heun on the flow ODE $dx/dt = v(x, t)$ of a rectified-flow (velocity) model.
+r"""Euler and Heun on the flow ODE $dx/dt = v(x, t)$ of a rectified-flow model.
 
-A flow-matching model predicts the velocity of the straight path $x_t = (1-t)x_0 + t\varepsilon$
-(see `difflearn.training.flow`); sampling integrates $dx/dt = v_\theta(x, t)$ from $t = 1$
-(noise) down to $t = 0$ (data). Euler's step is
+A flow-matching model predicts the velocity of the straight path
+$x_t = (1-t)x_0 + t\varepsilon$ (see `difflearn.training.flow`); sampling integrates
+$dx/dt = v_\theta(x, t)$ from $t = 1$ (noise) down to $t = 0$ (data). Euler's step is
 
 $$x_{t_{i+1}} = x_{t_i} + (t_{i+1} - t_i)\, v_\theta(x_{t_i}, t_i),$$
 
@@ -26,7 +26,7 @@ from .core import Runner, make_grid
 def flow_timesteps(
     steps: int, shift: float = 1.0, t_start: float = 1.0, t_end: float = 0.0
 ) -> torch.Tensor:
-    """`steps + 1` float64 times from `t_start` down to `t_end`, uniform, then shifted."""
+    """`steps + 1` times from `t_start` down to `t_end`: uniform, then shifted."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
     if not 0.0 <= t_end < t_start <= 1.0:
@@ -58,7 +58,7 @@ def _flow(model_fn, x, timesteps, heun, callback, progress):
 
 
 def flow_euler(model_fn, x, timesteps, callback=None, progress: bool = False):
-    """Euler's method on $dx/dt = v(x, t)$ along `timesteps` (decreasing): N steps, N calls."""
+    """Euler's method on $dx/dt = v(x, t)$ on `timesteps`: N steps, N calls."""
     return _flow(model_fn, x, timesteps, False, callback, progress)
 
 

@@ -1,18 +1,19 @@
 r"""Linear multistep (Adams–Bashforth) in the EDM variable: the "LMS" sampler.
 
-The probability-flow ODE in EDM's variables is $d\tilde x/d\tilde\sigma = \hat\varepsilon$
-(see `difflearn.samplers.edm`). A linear multistep method of order $p$ keeps the last $p$
-slopes $\hat\varepsilon_i, \dots, \hat\varepsilon_{i-p+1}$, fits the polynomial through them
+The probability-flow ODE in EDM's variables is
+$d\tilde x/d\tilde\sigma = \hat\varepsilon$ (see `difflearn.samplers.edm`). A linear
+multistep method of order $p$ keeps the last $p$ slopes
+$\hat\varepsilon_i, \dots, \hat\varepsilon_{i-p+1}$, fits the polynomial through them
 (as a function of $\tilde\sigma$), and integrates it exactly over the step:
 
 $$\tilde x_{i+1} = \tilde x_i + \sum_{j=0}^{p-1} c_{ij}\,\hat\varepsilon_{i-j}, \qquad
 c_{ij} = \int_{\tilde\sigma_i}^{\tilde\sigma_{i+1}} \ell_{ij}(\sigma)\,d\sigma ,$$
 
-where $\ell_{ij}$ is the Lagrange basis polynomial that is 1 at $\tilde\sigma_{i-j}$ and 0 at
-the other $p - 1$ nodes. One model call per step, like DDIM, but order $p$ (k-diffusion's
-`sample_lms` with `order=4` is the web UIs' "LMS"; diffusers has it as `LMSDiscreteScheduler`).
-On an uneven grid the weights change from step to step; they are computed once, exactly,
-before the loop.
+where $\ell_{ij}$ is the Lagrange basis polynomial that is 1 at $\tilde\sigma_{i-j}$ and
+0 at the other $p - 1$ nodes. One model call per step, like DDIM, but order $p$
+(k-diffusion's `sample_lms` with `order=4` is the web UIs' "LMS"; diffusers has it as
+`LMSDiscreteScheduler`). On an uneven grid the weights change from step to step; they
+are computed once, exactly, before the loop.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from .core import Runner, from_ve, make_grid, sigma_levels, to_ve
 
 # --8<-- [start:lms_coefficients]
 def lms_coefficients(sig: np.ndarray, order: int) -> list[list[float]]:
-    r"""The weights $c_{ij}$ of every step along the noise levels `sig` (decreasing, may end at 0).
+    r"""The weights $c_{ij}$ of every step along the noise levels `sig` (decreasing, may
+    end at 0).
 
-    Step $i$ uses $p = \min(i + 1, \text{order})$ slopes. The basis polynomials are built in the
-    shifted variable $u = \sigma - \tilde\sigma_i$ (nodes near 0) and integrated exactly.
+    Step $i$ uses $p = \min(i + 1, \text{order})$ slopes. The basis polynomials are
+    built in the shifted variable $u = \sigma - \tilde\sigma_i$ (nodes near 0) and
+    integrated exactly.
     """
     coeffs = []
     for i in range(len(sig) - 1):
@@ -60,11 +63,12 @@ def lms(
     callback=None,
     progress: bool = False,
 ):
-    r"""Linear multistep of order `order` (1-4) on $d\tilde x/d\tilde\sigma = \hat\varepsilon$.
+    r"""Linear multistep of order `order` (1-4) on
+    $d\tilde x/d\tilde\sigma = \hat\varepsilon$.
 
-    N steps, N model calls; order 1 is DDIM. With `denoise_to_zero` the last step goes to
-    $\tilde\sigma = 0$ with the same polynomial (k-diffusion's `sample_lms` on its grid ending
-    in 0), one more model call. Other arguments as in `ddim`.
+    N steps, N model calls; order 1 is DDIM. With `denoise_to_zero` the last step goes
+    to $\tilde\sigma = 0$ with the same polynomial (k-diffusion's `sample_lms` on its
+    grid ending in 0), one more model call. Other arguments as in `ddim`.
     """
     if isinstance(order, bool) or order not in (1, 2, 3, 4):
         raise ValueError(f"order must be one of (1, 2, 3, 4), got {order!r}")

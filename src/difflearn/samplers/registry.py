@@ -28,9 +28,9 @@ from .unipc import unipc
 
 
 class Method(NamedTuple):
-    """A sampler of `METHODS`: the function, one line about it, and (optionally) how it samples a
-    time range when it places its own points: `on_range(model_fn, x, ns, steps, skip_type, t_start,
-    t_end, **kwargs)`."""
+    """A sampler of `METHODS`: the function, one line about it, and (optionally) how it
+    samples a time range when it places its own points:
+    `on_range(model_fn, x, ns, steps, skip_type, t_start, t_end, **kwargs)`."""
 
     fn: Callable
     description: str
@@ -44,9 +44,10 @@ def _dpm_solver(algorithm_type: str, description: str) -> Method:
     ):
         if solver_method != "multistep":
             raise ValueError(
-                f"solver_method must be 'multistep' on a given time grid, got {solver_method!r}: "
-                "singlestep and adaptive DPM-Solver place their own intermediate points, so "
-                "call sample(..., skip_type=...) or DPM_Solver.sample for them"
+                "solver_method must be 'multistep' on a given time grid, "
+                f"got {solver_method!r}: singlestep and adaptive DPM-Solver place "
+                "their own intermediate points, so call sample(..., skip_type=...) "
+                "or DPM_Solver.sample for them"
             )
         solver = DPM_Solver(model_fn, noise_schedule, algorithm_type=algorithm_type)
         return solver.sample_on_grid(x, timesteps, order=order, **kw)
@@ -75,8 +76,8 @@ def _dpm_solver(algorithm_type: str, description: str) -> Method:
 
     on_grid.__name__ = algorithm_type.replace("+", "p")
     on_grid.__doc__ = (
-        f"Multistep DPM_Solver(algorithm_type={algorithm_type!r}) on every point of `timesteps` "
-        "(see `DPM_Solver.sample_on_grid`)."
+        f"Multistep DPM_Solver(algorithm_type={algorithm_type!r}) "
+        "on every point of `timesteps` (see `DPM_Solver.sample_on_grid`)."
     )
     return Method(on_grid, description, on_range)
 
@@ -98,7 +99,8 @@ METHODS: dict[str, Method] = {
     ),
     "heun": Method(
         heun,
-        "Heun's 2nd-order method, 2 calls per step, optional churn (Karras et al., 2022)",
+        "Heun's 2nd-order method, 2 calls per step, optional churn "
+        "(Karras et al., 2022)",
     ),
     "lms": Method(
         lms,
@@ -141,7 +143,9 @@ METHODS: dict[str, Method] = {
 
 
 def default_t_end(noise_schedule) -> float:
-    """1/N for a discrete schedule, 1e-3 for a continuous one (the official defaults)."""
+    """1/N for a discrete schedule, 1e-3 for a continuous one
+    (the official defaults).
+    """
     return (
         1.0 / noise_schedule.total_N if noise_schedule.schedule == "discrete" else 1e-3
     )
@@ -160,15 +164,17 @@ def sample(
     timesteps=None,
     **kwargs,
 ):
-    """Sample with any method of `METHODS` on a `steps`-step grid from `t_start` to `t_end`.
+    """Sample with any method of `METHODS` on a `steps`-step grid from `t_start` to
+    `t_end`.
 
-    `steps` (default 20) counts grid steps, not model calls (Heun and PC call the model more
-    than once per step). `skip_type` (default `time_uniform`) is one of `time_uniform`,
-    `logSNR`, `time_quadratic`, `karras`. Or pass `timesteps`, N + 1 decreasing times, to
-    use that grid instead (then leave `steps`, `skip_type`, `t_start` and `t_end` unset).
-    The remaining keyword arguments go to the sampler. For `dpmsolver` / `dpmsolver++` they
-    go to `DPM_Solver.sample`, whose own `method` argument is spelled `solver_method` here;
-    on a custom grid only the multistep solver is available (`DPM_Solver.sample_on_grid`).
+    `steps` (default 20) counts grid steps, not model calls (Heun and PC call the model
+    more than once per step). `skip_type` (default `time_uniform`) is one of
+    `time_uniform`, `logSNR`, `time_quadratic`, `karras`. Or pass `timesteps`, N + 1
+    decreasing times, to use that grid instead (then leave `steps`, `skip_type`,
+    `t_start` and `t_end` unset). The remaining keyword arguments go to the sampler. For
+    `dpmsolver` / `dpmsolver++` they go to `DPM_Solver.sample`, whose own `method`
+    argument is spelled `solver_method` here; on a custom grid only the multistep solver
+    is available (`DPM_Solver.sample_on_grid`).
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {tuple(METHODS)}, got {method!r}")
@@ -185,8 +191,8 @@ def sample(
         }
         if given:
             raise ValueError(
-                f"timesteps is the whole grid: leave steps, skip_type, t_start and t_end unset, "
-                f"got {given!r}"
+                "timesteps is the whole grid: leave steps, skip_type, t_start and "
+                f"t_end unset, got {given!r}"
             )
         return METHODS[method].fn(model_fn, x_T, noise_schedule, timesteps, **kwargs)
     steps = 20 if steps is None else steps
@@ -199,7 +205,8 @@ def sample(
     t_end = default_t_end(noise_schedule) if t_end is None else t_end
     if not t_end < t_start:
         raise ValueError(
-            f"t_end must be smaller than t_start, got t_end={t_end!r}, t_start={t_start!r}"
+            "t_end must be smaller than t_start, "
+            f"got t_end={t_end!r}, t_start={t_start!r}"
         )
     if METHODS[method].on_range is not None:  # the sampler places its own points
         return METHODS[method].on_range(

@@ -1,17 +1,19 @@
 r"""Samplers for the reverse-time SDE (Song et al., 2021b).
 
 The VP forward SDE $dx = -\tfrac12\beta(t)x\,dt + \sqrt{\beta(t)}\,dw$, with
-$\beta(t) = -2\,d\log\alpha_t/dt$, has the reverse-time SDE (Anderson, 1982; Song et al.,
-2021b, eq. 6)
+$\beta(t) = -2\,d\log\alpha_t/dt$, has the reverse-time SDE (Anderson, 1982;
+Song et al., 2021b, eq. 6)
 
-$$dx = \Big[-\tfrac12\beta(t)\,x - \beta(t)\nabla_x\log p_t(x)\Big]dt + \sqrt{\beta(t)}\,d\bar w,
+$$dx = \Big[-\tfrac12\beta(t)\,x - \beta(t)\nabla_x\log p_t(x)\Big]dt
++ \sqrt{\beta(t)}\,d\bar w,
 \qquad \nabla_x\log p_t(x) = -\hat\varepsilon(x, t)/\sigma_t .$$
 
-Divided by $\alpha_t$, the same process is the VE SDE $d\tilde x = \sqrt{d\tilde\sigma^2/dt}\,dw$
-in $\tilde x = x/\alpha_t$, $\tilde\sigma = \sigma_t/\alpha_t$. Euler–Maruyama in $x$ ("vp") and in
-$\tilde x$ ("ve") are two discretisations of one SDE: both converge to the same
-distribution, at different speeds. The predictor–corrector sampler (Song et al., 2021b,
-Algorithm 1 / Appendix G) adds Langevin MCMC steps at every noise level.
+Divided by $\alpha_t$, the same process is the VE SDE
+$d\tilde x = \sqrt{d\tilde\sigma^2/dt}\,dw$ in $\tilde x = x/\alpha_t$,
+$\tilde\sigma = \sigma_t/\alpha_t$. Euler–Maruyama in $x$ ("vp") and in $\tilde x$
+("ve") are two discretisations of one SDE: both converge to the same distribution, at
+different speeds. The predictor–corrector sampler (Song et al., 2021b, Algorithm 1 /
+Appendix G) adds Langevin MCMC steps at every noise level.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ SDES = ("vp", "ve")
 
 
 def beta_at(noise_schedule, t: np.ndarray) -> np.ndarray:
-    r"""$\beta(t) = -2\,\frac{d}{dt}\log\alpha_t$, by automatic differentiation in float64."""
+    r"""$\beta(t) = -2\,\frac{d}{dt}\log\alpha_t$, by automatic differentiation in
+    float64.
+    """
     with (
         torch.inference_mode(False),
         torch.enable_grad(),
@@ -39,12 +43,16 @@ def beta_at(noise_schedule, t: np.ndarray) -> np.ndarray:
 
 # --8<-- [start:em_coefficients]
 def em_coefficients(grid, noise_schedule, sde: str):
-    r"""Coefficients of $x_{i+1} = c_x x_i + c_\varepsilon\hat\varepsilon_i + \text{std}_i\,z$.
+    r"""Coefficients of
+    $x_{i+1} = c_x x_i + c_\varepsilon\hat\varepsilon_i + \text{std}_i\,z$.
 
     VP, with $\Delta = t_i - t_{i+1}$: $c_x = 1 + \tfrac12\beta_i\Delta$,
     $c_\varepsilon = -\beta_i\Delta/\sigma_i$, $\text{std} = \sqrt{\beta_i\Delta}$.
     VE, in $\tilde x$, with $\Delta_i = \tilde\sigma_i^2 - \tilde\sigma_{i+1}^2$:
-    $\tilde x_{i+1} = \tilde x_i - \Delta_i\,\hat\varepsilon/\tilde\sigma_i + \sqrt{\Delta_i}\,z$,
+
+    $$\tilde x_{i+1} = \tilde x_i - \Delta_i\,\hat\varepsilon/\tilde\sigma_i
+    + \sqrt{\Delta_i}\,z,$$
+
     rescaled by $\alpha$ on both sides.
     """
     a, s = grid.alpha, grid.sigma
@@ -105,14 +113,16 @@ def predictor_corrector(
     callback=None,
     progress: bool = False,
 ):
-    r"""PC sampling: a VP Euler–Maruyama predictor and `n_corrector` Langevin corrector steps.
+    r"""PC sampling: a VP Euler–Maruyama predictor and `n_corrector` Langevin corrector
+    steps.
 
     Langevin step at time $t$ (Song et al., 2021b, Algorithm 5): with the score
     $g = -\hat\varepsilon/\sigma_t$ and fresh noise $z$,
-    $\epsilon = 2\,(r\,\|z\| / \|g\|)^2$ and $x \leftarrow x + \epsilon g + \sqrt{2\epsilon}\,z$
-    ($r$ = `snr`). As in the reference code, $\|z\|$ and $\|g\|$ are per-sample norms averaged
-    over the batch: per-sample step sizes blow up in low dimension, where $\|g\|$ can be
-    nearly 0. N (1 + `n_corrector`) model calls.
+    $\epsilon = 2\,(r\,\|z\| / \|g\|)^2$ and
+    $x \leftarrow x + \epsilon g + \sqrt{2\epsilon}\,z$ ($r$ = `snr`). As in the
+    reference code, $\|z\|$ and $\|g\|$ are per-sample norms averaged over the batch:
+    per-sample step sizes blow up in low dimension, where $\|g\|$ can be nearly 0.
+    N (1 + `n_corrector`) model calls.
     """
     if not isinstance(n_corrector, int) or n_corrector < 0:
         raise ValueError(f"n_corrector must be an int >= 0, got {n_corrector!r}")

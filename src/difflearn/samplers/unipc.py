@@ -1,19 +1,20 @@
 r"""UniPC: a unified predictor–corrector framework (Zhao et al., 2023).
 
-UniPC is a multistep exponential integrator like DPM-Solver. Its predictor UniP-p uses the
-last $p$ model outputs $m_{i-1}, \dots, m_{i-p}$; with data prediction
+UniPC is a multistep exponential integrator like DPM-Solver. Its predictor UniP-p uses
+the last $p$ model outputs $m_{i-1}, \dots, m_{i-p}$; with data prediction
 ($m = \hat x_0$, $h = \lambda_t - \lambda_s$, Zhao et al., 2023, Algorithm 2 / eq. 8)
 
 $$\tilde x_t = \frac{\sigma_t}{\sigma_s} x_s - \alpha_t\,(e^{-h} - 1)\, m_{i-1}
- - \alpha_t B(h) \sum_{k=1}^{p-1} a_k\, D_k, \qquad D_k = \frac{m_{i-k-1} - m_{i-1}}{r_k},$$
+ - \alpha_t B(h) \sum_{k=1}^{p-1} a_k\, D_k, \qquad
+D_k = \frac{m_{i-k-1} - m_{i-1}}{r_k},$$
 
-with $r_k = (\lambda_{s_k} - \lambda_s)/h$ and the weights $a$ solving the order conditions
-$R_p(h)\, a = \phi_p(h)/B(h)$ (eq. 10), $B(h) = h$ ("bh1") or $e^h - 1$ ("bh2", with the
-sign of $h$ flipped for data prediction). The corrector UniC evaluates the model at
-$\tilde x_t$ once — the evaluation the next step needs anyway — and redoes the step with
-that output included ($r_p = 1$), raising the order by one at no extra cost.
-Noise prediction ($m = \hat\varepsilon$) replaces $\sigma_t/\sigma_s$ by $\alpha_t/\alpha_s$ and
-$\alpha_t(e^{-h}-1)$ by $\sigma_t(e^{h}-1)$.
+with $r_k = (\lambda_{s_k} - \lambda_s)/h$ and the weights $a$ solving the order
+conditions $R_p(h)\, a = \phi_p(h)/B(h)$ (eq. 10), $B(h) = h$ ("bh1") or $e^h - 1$
+("bh2", with the sign of $h$ flipped for data prediction). The corrector UniC evaluates
+the model at $\tilde x_t$ once — the evaluation the next step needs anyway — and redoes
+the step with that output included ($r_p = 1$), raising the order by one at no extra
+cost. Noise prediction ($m = \hat\varepsilon$) replaces $\sigma_t/\sigma_s$ by
+$\alpha_t/\alpha_s$ and $\alpha_t(e^{-h}-1)$ by $\sigma_t(e^{h}-1)$.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ def unipc_weights(
 
 # --8<-- [start:unipc_coefficients]
 def unipc_coefficients(grid, orders, variant, predict_x0):
-    """Per step k, the weights of x_{k-1}, of the stored outputs m_{k-1}, m_{k-2}, ... and of m_k.
+    """Per step k, the weights of x_{k-1}, of the stored outputs m_{k-1}, m_{k-2}, ...
+    and of m_k.
 
     Step k = x_k = c_x x_{k-1} + sum_j c_m[j] m_{k-1-j} (predictor), and the corrector
     recomputes it as c_x x_{k-1} + sum_j c_mc[j] m_{k-1-j} + c_new m_k.
@@ -110,11 +112,13 @@ def unipc(
     callback=None,
     progress: bool = False,
 ):
-    r"""UniPC-p multistep sampling (UniP predictor + UniC corrector): N steps, N model calls.
+    r"""UniPC-p multistep sampling (UniP predictor + UniC corrector): N steps, N model
+    calls.
 
     - `order`: 1, 2 or 3 (the predictor's order; the corrector adds one).
     - `variant`: `'bh1'` ($B(h) = h$) or `'bh2'` ($B(h) = e^h - 1$).
-    - `predict_x0`: work with data predictions (UniPC's default, like DPM-Solver++) or noise.
+    - `predict_x0`: work with data predictions (UniPC's default, like DPM-Solver++) or
+      noise.
     - `lower_order_final`: never use more past outputs than steps remain (the final
       denoising step counts), which stabilises few-step sampling.
     - `use_corrector`: apply UniC after every step but the last.

@@ -1,11 +1,13 @@
-r"""Noise schedules: the VP schedule, named beta tables and the time grids samplers step on.
+r"""Noise schedules: the VP schedule, named beta tables and the time grids
+samplers step on.
 
-| module | what |
-| --- | --- |
-| `difflearn.schedules.vp` | `NoiseScheduleVP` (official DPM-Solver API) and `Marginals`, its float64 table |
-| `difflearn.schedules.betas` | named beta schedules and $\bar\alpha$ / SNR conversions |
-| `difflearn.schedules.flow` | `FlowSchedule`: the straight path of rectified flow, $\alpha_t = 1 - t$, $\sigma_t = t$ |
-| `difflearn.schedules.grids` | continuous time grids (`time_steps`) and discrete ones (`discrete_timesteps`) |
+- `difflearn.schedules.vp`: `NoiseScheduleVP` (official DPM-Solver API) and `Marginals`,
+  its float64 table
+- `difflearn.schedules.betas`: named beta schedules and $\bar\alpha$ / SNR conversions
+- `difflearn.schedules.flow`: `FlowSchedule`, the straight path of rectified flow
+  ($\alpha_t = 1 - t$, $\sigma_t = t$), and SD3's time shift `shift_t`
+- `difflearn.schedules.grids`: continuous time grids (`time_steps`) and discrete ones
+  (`discrete_timesteps`)
 """
 
 from .betas import (

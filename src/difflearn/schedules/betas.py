@@ -22,40 +22,48 @@ def check_betas(betas: torch.Tensor) -> torch.Tensor:
     betas = torch.as_tensor(betas, dtype=torch.float64)
     if betas.ndim != 1 or len(betas) < 2:
         raise ValueError(
-            f"betas must be a 1-D tensor with at least 2 entries, got shape {tuple(betas.shape)}"
+            "betas must be a 1-D tensor with at least 2 entries, "
+            f"got shape {tuple(betas.shape)}"
         )
     bad = ~((betas > 0) & (betas < 1))
     if bool(bad.any()):
         i = int(bad.nonzero()[0])
         raise ValueError(
-            f"betas must lie in the open interval (0, 1), got betas[{i}] = {float(betas[i])!r}"
+            "betas must lie in the open interval (0, 1), "
+            f"got betas[{i}] = {float(betas[i])!r}"
         )
     return betas
 
 
 def check_alphas_cumprod(alphas_cumprod: torch.Tensor) -> torch.Tensor:
-    """Return `alphas_cumprod` as float64, or raise unless it is in (0, 1] and strictly decreasing."""
+    """Return `alphas_cumprod` as float64, or raise unless it is in (0, 1] and strictly
+    decreasing.
+    """
     ab = torch.as_tensor(alphas_cumprod, dtype=torch.float64)
     if ab.ndim != 1 or len(ab) < 2:
         raise ValueError(
-            f"alphas_cumprod must be 1-D with at least 2 entries, got shape {tuple(ab.shape)}"
+            "alphas_cumprod must be 1-D with at least 2 entries, "
+            f"got shape {tuple(ab.shape)}"
         )
     bad = ~((ab > 0) & (ab <= 1))
     if bool(bad.any()):
         i = int(bad.nonzero()[0])
         hint = (
-            " (a zero-terminal-SNR schedule: clamp it, e.g. to 2**-24, for a continuous-time solver)"
+            " (a zero-terminal-SNR schedule: clamp it, e.g. to 2**-24, "
+            "for a continuous-time solver)"
             if float(ab[i]) == 0
             else ""
         )
         raise ValueError(
-            f"alphas_cumprod must lie in (0, 1], got alphas_cumprod[{i}] = {float(ab[i])!r}{hint}"
+            "alphas_cumprod must lie in (0, 1], "
+            f"got alphas_cumprod[{i}] = {float(ab[i])!r}{hint}"
         )
     if bool((ab[1:] >= ab[:-1]).any()):
         i = int((ab[1:] >= ab[:-1]).nonzero()[0]) + 1
         raise ValueError(
             "alphas_cumprod must be strictly decreasing, got "
-            f"alphas_cumprod[{i - 1}] = {float(ab[i - 1])!r} <= alphas_cumprod[{i}] = {float(ab[i])!r}"
+            f"alphas_cumprod[{i - 1}] = {float(ab[i - 1])!r} <= "
+            f"alphas_cumprod[{i}] = {float(ab[i])!r}"
         )
     return ab
 
@@ -71,8 +79,10 @@ def beta_schedule(
 ) -> torch.Tensor:
     r"""The betas of a named schedule, float64, shape `(num_timesteps,)`.
 
-    - `'linear'` (Ho et al., 2020): $\beta_n$ evenly spaced from `beta_start`=1e-4 to `beta_end`=0.02.
-    - `'scaled_linear'` (Stable Diffusion): $\sqrt{\beta_n}$ evenly spaced, 0.00085 to 0.012.
+    - `'linear'` (Ho et al., 2020): $\beta_n$ evenly spaced from `beta_start`=1e-4 to
+      `beta_end`=0.02.
+    - `'scaled_linear'` (Stable Diffusion): $\sqrt{\beta_n}$ evenly spaced,
+      0.00085 to 0.012.
     - `'cosine'` (Nichol & Dhariwal, 2021, eq. 17):
       $\bar\alpha(t) = \cos^2\!\big(\tfrac{t/N + s}{1 + s}\tfrac{\pi}{2}\big)$ and
       $\beta_n = \min(1 - \bar\alpha(n)/\bar\alpha(n-1), 0.999)$.

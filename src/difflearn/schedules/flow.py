@@ -1,4 +1,4 @@
-r"""The straight path of rectified flow and flow matching, as a schedule the samplers understand.
+r"""The straight path of rectified flow and flow matching, as a schedule samplers use.
 
 Rectified flow (Liu et al., 2023) and flow matching with the optimal-transport path
 (Lipman et al., 2023), as trained by Stable Diffusion 3 (Esser et al., 2024), move data
@@ -17,8 +17,8 @@ is then the exact noise prediction under the straight path) and `model_wrapper`
 $\hat\varepsilon = x_t + (1 - t)\hat v$).
 
 At equal $\lambda$ the straight path is a rescaled VP path:
-$x^{\text{VP}} = x_t / \sqrt{(1-t)^2 + t^2}$, which is why the probability-flow ODEs of the
-two give the same samples after rescaling.
+$x^{\text{VP}} = x_t / \sqrt{(1-t)^2 + t^2}$, which is why the probability-flow ODEs of
+the two give the same samples after rescaling.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class FlowSchedule:
 
     # --8<-- [start:flow_marginals]
     def marginals(self, t, lambdas=None) -> Marginals:
-        r"""$\alpha_t = 1 - t$, $\sigma_t = t$, $\lambda_t = \log(1 - t) - \log t$ (float64)."""
+        r"""$\alpha_t = 1 - t$, $\sigma_t = t$, $\lambda_t = \log(1 - t) - \log t$ ."""
         if torch.is_tensor(t):
             t = t.detach().to("cpu", torch.float64).numpy()
         t = np.asarray(t, dtype=np.float64).reshape(-1)
@@ -86,7 +86,10 @@ class FlowSchedule:
         return torch.sigmoid(-lamb)
 
     def sigma_to_t(self, sigma_ve: torch.Tensor) -> torch.Tensor:
-        r"""The time of EDM noise level $\tilde\sigma = t / (1 - t)$: $t = \tilde\sigma / (1 + \tilde\sigma)$."""
+        r"""The time of EDM noise level $\tilde\sigma = t / (1 - t)$.
+
+        $t = \tilde\sigma / (1 + \tilde\sigma)$.
+        """
         return sigma_ve / (1.0 + sigma_ve)
 
     def check_t(self, t, eps: float | None = None, name: str = "t"):
@@ -95,7 +98,8 @@ class FlowSchedule:
         t = torch.as_tensor(t)
         if t.numel() and (bool((t < lo).any()) or bool((t > self.T).any())):
             raise ValueError(
-                f"{name} must lie in [{lo}, {self.T}] for the straight (rectified-flow) path, "
+                f"{name} must lie in [{lo}, {self.T}] for the straight "
+                "(rectified-flow) path, "
                 f"got values in [{float(t.min())}, {float(t.max())}]"
             )
         return t

@@ -76,8 +76,9 @@ def discrete_timesteps(
     """Indices of the training steps a discrete sampler visits, in decreasing order.
 
     - `'linspace'`: evenly spaced over `[0, N - 1]`, rounded (includes both ends).
-    - `'leading'`: multiples of `N // steps`, plus `steps_offset` (DDIM's original choice;
-      it never visits the last training step, so sampling starts below the top noise level).
+    - `'leading'`: multiples of `N // steps`, plus `steps_offset` (DDIM's original
+      choice; it never visits the last training step, so sampling starts below the top
+      noise level).
     - `'trailing'`: counted down from `N - 1` in strides of `N / steps` (starts at the
       top noise level; recommended by Lin et al., 2024).
 

@@ -51,7 +51,9 @@ def interpolate(x: torch.Tensor, xp: torch.Tensor, fp: torch.Tensor) -> torch.Te
 
 
 class Point(NamedTuple):
-    r"""$t$, $\log\alpha_t$, $\alpha_t$, $\sigma_t$ and $\lambda_t$ at one time (Python floats)."""
+    r"""$t$, $\log\alpha_t$, $\alpha_t$, $\sigma_t$ and $\lambda_t$ at one time (Python
+    floats).
+    """
 
     t: float
     log_alpha: float
@@ -63,7 +65,8 @@ class Point(NamedTuple):
 # --8<-- [start:marginals_table]
 @dataclass(frozen=True)
 class Marginals:
-    r"""$\alpha_t$, $\sigma_t$ and $\lambda_t$ at a set of times, as float64 arrays of equal length.
+    r"""$\alpha_t$, $\sigma_t$ and $\lambda_t$ at a set of times, as float64 arrays of
+    equal length.
 
     Built by `NoiseScheduleVP.marginals`; a sampler turns them into per-step
     coefficients before its loop, so no step ever evaluates the schedule.
@@ -80,7 +83,9 @@ class Marginals:
 
     @property
     def sigma_ve(self) -> np.ndarray:
-        r"""$\tilde\sigma_t = \sigma_t / \alpha_t = e^{-\lambda_t}$, the EDM (VE) noise level."""
+        r"""$\tilde\sigma_t = \sigma_t / \alpha_t = e^{-\lambda_t}$, the EDM (VE) noise
+        level.
+        """
         return self.sigma / self.alpha
 
     def point(self, i: int) -> Point:
@@ -160,7 +165,8 @@ class NoiseScheduleVP:
         else:
             if continuous_beta_0 <= 0 or continuous_beta_1 <= continuous_beta_0:
                 raise ValueError(
-                    "continuous betas must satisfy 0 < continuous_beta_0 < continuous_beta_1, "
+                    "continuous betas must satisfy "
+                    "0 < continuous_beta_0 < continuous_beta_1, "
                     f"got {continuous_beta_0!r}, {continuous_beta_1!r}"
                 )
             self.total_N = 1000
@@ -178,7 +184,8 @@ class NoiseScheduleVP:
             self.cosine_log_alpha_0 = math.log(
                 math.cos(self.cosine_s / (1.0 + self.cosine_s) * math.pi / 2.0)
             )
-            # at t = 1 the cosine schedule has alpha = 0 and lambda = -inf: stop a little earlier
+            # at t = 1 the cosine schedule has alpha = 0 and lambda = -inf:
+            # stop a little earlier
             self.T = 0.9946 if schedule == "cosine" else 1.0
 
     # --8<-- [start:numerical_clip_alpha]
@@ -202,7 +209,10 @@ class NoiseScheduleVP:
     # --8<-- [end:numerical_clip_alpha]
 
     def __repr__(self) -> str:
-        return f"NoiseScheduleVP(schedule={self.schedule!r}, total_N={self.total_N}, T={self.T})"
+        return (
+            f"NoiseScheduleVP(schedule={self.schedule!r}, total_N={self.total_N}, "
+            f"T={self.T})"
+        )
 
     # --8<-- [start:marginal_log_mean_coeff]
     def marginal_log_mean_coeff(self, t: torch.Tensor) -> torch.Tensor:
@@ -212,7 +222,8 @@ class NoiseScheduleVP:
             fp = self.log_alpha_array.reshape(-1).to(t.device)
             return interpolate(t.reshape(-1), xp.to(t.dtype), fp.to(t.dtype))
         if self.schedule == "linear":
-            # log alpha_t = -1/2 int_0^t beta(s) ds  with  beta(s) = beta_0 + s (beta_1 - beta_0)
+            # log alpha_t = -1/2 int_0^t beta(s) ds
+            # with  beta(s) = beta_0 + s (beta_1 - beta_0)
             return -0.25 * t**2 * (self.beta_1 - self.beta_0) - 0.5 * t * self.beta_0
         # cosine: alpha_t = f(t) / f(0),  f(t) = cos((t + s) / (1 + s) * pi / 2)
         log_f = torch.log(
@@ -232,7 +243,9 @@ class NoiseScheduleVP:
         return torch.sqrt(1.0 - torch.exp(2.0 * self.marginal_log_mean_coeff(t)))
 
     def marginal_lambda(self, t: torch.Tensor) -> torch.Tensor:
-        r"""$\lambda_t = \log\alpha_t - \log\sigma_t$, half the log signal-to-noise ratio."""
+        r"""$\lambda_t = \log\alpha_t - \log\sigma_t$, half the log signal-to-noise
+        ratio.
+        """
         log_mean_coeff = self.marginal_log_mean_coeff(t)
         log_std = 0.5 * torch.log(1.0 - torch.exp(2.0 * log_mean_coeff))
         return log_mean_coeff - log_std
@@ -243,13 +256,14 @@ class NoiseScheduleVP:
     def inverse_lambda(self, lamb: torch.Tensor) -> torch.Tensor:
         r"""The time $t$ with $\lambda_t$ = `lamb` (the inverse of `marginal_lambda`).
 
-        From $\lambda$ we get $\log\alpha = -\tfrac12\log(1 + e^{-2\lambda})$, then invert
-        $\log\alpha_t$: a quadratic for the linear schedule, an arccos for the
+        From $\lambda$ we get $\log\alpha = -\tfrac12\log(1 + e^{-2\lambda})$, then
+        invert $\log\alpha_t$: a quadratic for the linear schedule, an arccos for the
         cosine one, and the interpolation table read backwards for discrete.
         """
         zero = torch.zeros((1,), dtype=lamb.dtype, device=lamb.device)
         if self.schedule == "linear":
-            # solve  (b1 - b0)/4 t^2 + b0/2 t + log alpha = 0  in a cancellation-free form
+            # solve  (b1 - b0)/4 t^2 + b0/2 t + log alpha = 0
+            # in a cancellation-free form
             tmp = 2.0 * (self.beta_1 - self.beta_0) * torch.logaddexp(-2.0 * lamb, zero)
             delta = self.beta_0**2 + tmp
             return tmp / (torch.sqrt(delta) + self.beta_0) / (self.beta_1 - self.beta_0)
@@ -269,9 +283,9 @@ class NoiseScheduleVP:
     def marginals(self, t, lambdas=None) -> Marginals:
         r"""$\alpha_t$, $\sigma_t$, $\lambda_t$ at the times `t`, in float64 on the CPU.
 
-        $\sigma_t = \sqrt{-\operatorname{expm1}(2\log\alpha_t)}$ keeps full precision near
-        $t = 0$, where $1 - \alpha_t^2$ would cancel. If `lambdas` is given it replaces
-        $\lambda_t$: a point placed at a target $\lambda$ and mapped to $t$ by
+        $\sigma_t = \sqrt{-\operatorname{expm1}(2\log\alpha_t)}$ keeps full precision
+        near $t = 0$, where $1 - \alpha_t^2$ would cancel. If `lambdas` is given it
+        replaces $\lambda_t$: a point placed at a target $\lambda$ and mapped to $t$ by
         `inverse_lambda` keeps the target in the step size (the official DPM-Solver's
         convention) while $\alpha_t, \sigma_t$ are read at the mapped $t$.
         """
@@ -302,17 +316,22 @@ class NoiseScheduleVP:
         t = torch.as_tensor(t)
         if t.numel() and (bool((t < eps).any()) or bool((t > self.T).any())):
             raise ValueError(
-                f"{name} must lie in [{eps}, {self.T}] for this {self.schedule} schedule, "
+                f"{name} must lie in [{eps}, {self.T}] "
+                f"for this {self.schedule} schedule, "
                 f"got values in [{float(t.min())}, {float(t.max())}]"
             )
         return t
 
     def sigma_to_t(self, sigma_ve: torch.Tensor) -> torch.Tensor:
-        r"""The time whose VE noise level $\sigma_t/\alpha_t = e^{-\lambda_t}$ is `sigma_ve`."""
+        r"""The time whose VE noise level $\sigma_t/\alpha_t = e^{-\lambda_t}$ is
+        `sigma_ve`.
+        """
         return self.inverse_lambda(-torch.log(sigma_ve))
 
     def edm_sigma(self, t: torch.Tensor) -> torch.Tensor:
-        r"""Deprecated: `marginals(t).sigma_ve`, the EDM noise level $\sigma_t/\alpha_t = e^{-\lambda_t}$."""
+        r"""Deprecated: `marginals(t).sigma_ve`, the EDM noise level
+        $\sigma_t/\alpha_t = e^{-\lambda_t}$.
+        """
         warnings.warn(
             "NoiseScheduleVP.edm_sigma is deprecated: use marginals(t).sigma_ve",
             DeprecationWarning,

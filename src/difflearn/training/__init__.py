@@ -1,11 +1,13 @@
 """Training: objectives (what the network regresses) and the loop that minimises them.
 
-| module | what |
-| --- | --- |
-| `difflearn.training.objectives` | time sampling, label dropout, the noise-prediction and classifier losses, `train_diffusion`, `train_classifier` |
-| `difflearn.training.flow` | flow matching on the straight path: velocity loss, logit-normal times, `train_flow` |
-| `difflearn.training.loop` | `fit`: AdamW, EMA, warm-up, `torchrun` data parallelism; `TrainConfig` |
-| `difflearn.training.checkpoints` | resumable checkpoint folders (safetensors + weights-only state) |
+- `difflearn.training.objectives`: time sampling, label dropout, the noise-prediction
+  and classifier losses, `train_diffusion`, `train_classifier`
+- `difflearn.training.flow`: flow matching on the straight path (velocity loss,
+  logit-normal times, `train_flow`)
+- `difflearn.training.loop`: `fit` (AdamW, EMA, warm-up, `torchrun` data parallelism)
+  and `TrainConfig`
+- `difflearn.training.checkpoints`: resumable checkpoint folders (safetensors +
+  weights-only state)
 """
 
 from .checkpoints import load_training_state, save_training_state

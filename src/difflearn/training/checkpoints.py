@@ -1,4 +1,5 @@
-r"""Resumable training checkpoints: safetensors weights, a weights-only trainer state, JSON.
+r"""Resumable training checkpoints: safetensors weights, a weights-only trainer
+state, JSON.
 
 A checkpoint is a folder: `model.safetensors` and `ema.safetensors` (weights),
 `trainer.pt` (optimizer moments and generator states: tensors and numbers only,
@@ -31,7 +32,9 @@ def save_training_state(
     config,
     wall_s: float = 0.0,
 ) -> None:
-    """Write a resumable checkpoint folder (safetensors weights + weights-only state + JSON)."""
+    """Write a resumable checkpoint folder
+    (safetensors weights + weights-only state + JSON).
+    """
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -57,7 +60,9 @@ def save_training_state(
 def load_training_state(
     path, model: nn.Module, ema: nn.Module, opt, generator: torch.Generator, config
 ):
-    """Restore a folder written by `save_training_state`; returns `(step, losses, wall_s)`."""
+    """Restore a folder written by `save_training_state`; returns
+    `(step, losses, wall_s)`.
+    """
     from safetensors.torch import load_file
 
     path = Path(path)
@@ -65,8 +70,8 @@ def load_training_state(
     for key in RESUME_KEYS:
         if state["config"][key] != getattr(config, key):
             raise ValueError(
-                f"config.{key} must equal the checkpoint's {state['config'][key]!r} to resume "
-                f"from {path}, got {getattr(config, key)!r}"
+                f"config.{key} must equal the checkpoint's {state['config'][key]!r} "
+                f"to resume from {path}, got {getattr(config, key)!r}"
             )
     device = next(model.parameters()).device
     model.load_state_dict(

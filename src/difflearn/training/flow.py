@@ -6,11 +6,13 @@ conditional velocity is $\dot x_t = \varepsilon - x_0$, and regressing it,
 $$L(\theta) = \mathbb E_{t, x_0, \varepsilon}\,
 \big\|v_\theta(x_t, t) - (\varepsilon - x_0)\big\|^2 ,$$
 
-makes $v_\theta$ the marginal velocity $\mathbb E[\varepsilon - x_0 \mid x_t]$, whose ODE
+makes $v_\theta$ the marginal velocity $\mathbb E[\varepsilon - x_0 \mid x_t]$, whose
+ODE
 $dx/dt = v$ carries noise to data (Liu et al., 2023; Lipman et al., 2023).
 
 Where the loss looks matters as much as what it regresses. Stable Diffusion 3
-(Esser et al., 2024) draws $t$ from a logit-normal density, $t = \operatorname{sigmoid}(m + s z)$
+(Esser et al., 2024) draws $t$ from a logit-normal density,
+$t = \operatorname{sigmoid}(m + s z)$
 with $z \sim \mathcal N(0, 1)$, which puts most training at middle noise levels, and for
 larger images shifts every time by $t \mapsto \frac{a t}{1 + (a - 1) t}$ ($a > 1$ moves
 training, and sampling, towards more noise).
@@ -36,7 +38,7 @@ T_SAMPLERS = ("uniform", "logit_normal")
 def sample_t_logit_normal(
     n: int, generator: torch.Generator, loc: float = 0.0, scale: float = 1.0
 ) -> torch.Tensor:
-    r"""`n` times $t = \operatorname{sigmoid}(m + s z)$, $z \sim \mathcal N(0, 1)$ (float64)."""
+    r"""`n` times $t = \operatorname{sigmoid}(m + s z)$, $z \sim \mathcal N(0, 1)$."""
     if not scale > 0:
         raise ValueError(f"scale must be > 0, got {scale!r}")
     z = torch.randn(n, generator=generator, dtype=torch.float64)
@@ -74,7 +76,7 @@ def make_flow_batch_fn(
     scale: float = 1.0,
     shift: float = 1.0,
 ):
-    """`batch(generator, n) -> dict(x0, t, eps, alpha, sigma[, y])` on the straight path."""
+    """`batch(generator, n) -> dict(x0, t, eps, alpha, sigma[, y])`, straight path."""
 
     def times(generator, n):
         return sample_t_flow(n, generator, t_sampler, loc, scale, shift)
@@ -86,7 +88,11 @@ def make_flow_batch_fn(
 
 # --8<-- [start:flow_loss]
 def flow_matching_loss(model: nn.Module, batch: dict) -> torch.Tensor:
-    r"""$\frac1B\sum_i \|v_\theta(x_{t_i}, t_i[, y_i]) - (\varepsilon_i - x_{0,i})\|^2 / D$."""
+    r"""The velocity loss (a mean over pixels):
+
+    $$\frac1B\sum_i \|v_\theta(x_{t_i}, t_i[, y_i])
+    - (\varepsilon_i - x_{0,i})\|^2 / D.$$
+    """
     flow = FlowSchedule()
     x_t = noised_batch(flow, batch)  # (1 - t) x0 + t eps
     t_in = model_input_time(flow, batch["t"].to(torch.float64)).to(x_t.dtype)
@@ -111,9 +117,10 @@ def train_flow(
     checkpoint_dir: str | Path | None = None,
     device=None,
 ) -> TrainResult:
-    """Train `model` as a rectified-flow velocity $v_\\theta(x_t, 1000 t)$; returns a `TrainResult`.
+    """Train `model` as a rectified-flow velocity $v_\\theta(x_t, 1000 t)$.
 
-    Sample from it with `difflearn.samplers.flow_euler` / `flow_heun`, or with any sampler
+    Returns a `TrainResult`. Sample from it with `difflearn.samplers.flow_euler` /
+    `flow_heun`, or with any sampler
     of the zoo through `model_wrapper(model, FlowSchedule(), model_type="flow")`.
     """
     batch = make_flow_batch_fn(

@@ -29,7 +29,8 @@ from .checkpoints import load_training_state, save_training_state
 
 @dataclass
 class TrainConfig:
-    """Hyper-parameters of a training run (all plain values; saved with every checkpoint).
+    """Hyper-parameters of a training run (all plain values; saved with every
+    checkpoint).
 
     `batch_size` is per process: with `torchrun --nproc_per_node W` the global
     batch is `W * batch_size`.
@@ -51,7 +52,9 @@ class TrainConfig:
 # --8<-- [start:ema_update]
 @torch.no_grad()
 def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
-    r"""$\bar\theta \leftarrow \mu\bar\theta + (1 - \mu)\theta$ for every parameter (buffers are copied)."""
+    r"""$\bar\theta \leftarrow \mu\bar\theta + (1 - \mu)\theta$ for every parameter
+    (buffers are copied).
+    """
     if not 0.0 <= decay <= 1.0:
         raise ValueError(f"decay must lie in [0, 1], got {decay!r}")
     for p_ema, p in zip(ema.parameters(), model.parameters()):
@@ -64,7 +67,9 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
 
 
 def setup_distributed(device=None) -> tuple[int, int, torch.device]:
-    """`(rank, world_size, device)`; joins the process group only when `WORLD_SIZE > 1` (or one exists)."""
+    """`(rank, world_size, device)`; joins the process group only when `WORLD_SIZE > 1`
+    (or one exists).
+    """
     cuda = torch.cuda.is_available()
     if dist.is_available() and (
         dist.is_initialized() or int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -108,7 +113,9 @@ class TrainResult:
 def fit(
     model: nn.Module, loss_fn, make_batch, config, checkpoint_dir=None, device=None
 ) -> TrainResult:
-    """Minimise `loss_fn(model, batch)` for `config.steps` AdamW steps, resuming from `checkpoint_dir`."""
+    """Minimise `loss_fn(model, batch)` for `config.steps` AdamW steps, resuming from
+    `checkpoint_dir`.
+    """
     rank, world, device = setup_distributed(device)
     torch.manual_seed(config.seed)
     model = model.to(device).train()
@@ -172,9 +179,8 @@ def fit(
         if step % config.log_every == 0 or step == config.steps:
             flush()
             if bar is not None:
-                bar.set_postfix(
-                    loss=f"{sum(losses[-config.log_every :]) / len(losses[-config.log_every :]):.4f}"
-                )
+                recent = losses[-config.log_every :]
+                bar.set_postfix(loss=f"{sum(recent) / len(recent):.4f}")
         if bar is not None:
             bar.update(1)
         if checkpoint_dir is not None and (

@@ -4,7 +4,8 @@ The objective is the "simple" loss of Ho et al. (2020, Eq. 14): draw a time
 $t$, noise $\varepsilon \sim \mathcal N(0, I)$, form
 $x_t = \alpha_t x_0 + \sigma_t \varepsilon$ and regress the noise,
 
-$$L(\theta) = \mathbb E_{t, x_0, \varepsilon}\,\big\|\hat\varepsilon_\theta(x_t, t) - \varepsilon\big\|^2 .$$
+$$L(\theta) = \mathbb E_{t, x_0, \varepsilon}\,
+\big\|\hat\varepsilon_\theta(x_t, t) - \varepsilon\big\|^2 .$$
 
 For a discrete schedule $t = (n + 1)/N$ with $n$ uniform on $\{0, \dots, N-1\}$;
 for a continuous one $t$ is uniform on $[10^{-3}, T]$. The model is called with
@@ -40,7 +41,9 @@ from .loop import TrainConfig, TrainResult, fit
 def sample_t(
     noise_schedule, n: int, generator: torch.Generator, eps: float = 1e-3
 ) -> torch.Tensor:
-    """`n` training times: $t = (k + 1)/N$ with $k$ uniform for a discrete schedule, else $U[\\epsilon, T]$."""
+    """`n` training times: $t = (k + 1)/N$ with $k$ uniform for a discrete schedule,
+    else $U[\\epsilon, T]$.
+    """
     if noise_schedule.schedule == "discrete":
         N = noise_schedule.total_N
         k = torch.randint(0, N, (n,), generator=generator)
@@ -56,7 +59,9 @@ def sample_t(
 def drop_labels(
     y: torch.Tensor, p: float, null_class: int, generator: torch.Generator
 ) -> torch.Tensor:
-    r"""Replace each label by `null_class` with probability `p` (label dropout for classifier-free guidance)."""
+    r"""Replace each label by `null_class` with probability `p` (label dropout for
+    classifier-free guidance).
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"label_dropout must lie in [0, 1], got {p!r}")
     drop = torch.rand(y.shape, generator=generator) < p
@@ -74,7 +79,8 @@ def make_batch_fn(
     null_class: int | None = None,
     sample_times=None,
 ):
-    """`batch(generator, n) -> dict(x0, t, eps, alpha, sigma[, y])`: one global batch, drawn on the CPU.
+    """`batch(generator, n) -> dict(x0, t, eps, alpha, sigma[, y])`: one global batch,
+    all drawn on the CPU.
 
     `sample_times(generator, n)` draws the times (default: `sample_t` of the schedule).
     """
@@ -85,7 +91,8 @@ def make_batch_fn(
     if label_dropout > 0 and (labels is None or null_class is None):
         raise ValueError(
             f"label_dropout={label_dropout!r} needs labels and a null_class, got "
-            f"labels={'given' if labels is not None else None}, null_class={null_class!r}"
+            f"labels={'given' if labels is not None else None}, "
+            f"null_class={null_class!r}"
         )
 
     if sample_times is None:
@@ -123,7 +130,8 @@ def noised(
     eps: torch.Tensor,
     alpha_sigma: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    r"""$x_t = \alpha_t x_0 + \sigma_t \varepsilon$, with $\alpha_t, \sigma_t$ from `noise_schedule.marginals(t)`.
+    r"""$x_t = \alpha_t x_0 + \sigma_t \varepsilon$, with $\alpha_t, \sigma_t$ from
+    `noise_schedule.marginals(t)`.
 
     `alpha_sigma`, two `(B,)` float64 tensors, skips the schedule when the batch already
     carries them (as the batches of `make_batch_fn` do).
@@ -143,7 +151,11 @@ def noised_batch(noise_schedule, batch: dict) -> torch.Tensor:
 
 
 def diffusion_loss(model: nn.Module, noise_schedule, batch: dict) -> torch.Tensor:
-    r"""$\frac{1}{B}\sum_i \|\hat\varepsilon_\theta(x_{t_i}, t_i[, y_i]) - \varepsilon_i\|^2 / D$ (mean over pixels)."""
+    r"""The loss (a mean over pixels):
+
+    $$\frac{1}{B}\sum_i \|\hat\varepsilon_\theta(x_{t_i}, t_i[, y_i])
+    - \varepsilon_i\|^2 / D.$$
+    """
     x_t = noised_batch(noise_schedule, batch)  # (B, C, H, W)
     t_in = model_input_time(noise_schedule, batch["t"].to(torch.float64)).to(x_t.dtype)
     eps_pred = model(x_t, t_in) if "y" not in batch else model(x_t, t_in, batch["y"])
@@ -155,7 +167,9 @@ def diffusion_loss(model: nn.Module, noise_schedule, batch: dict) -> torch.Tenso
 
 # --8<-- [start:classifier_loss]
 def classifier_loss(classifier: nn.Module, noise_schedule, batch: dict) -> torch.Tensor:
-    r"""Cross-entropy $-\log p_\phi(y \mid x_t, t)$ of the noisy classifier, averaged over the batch."""
+    r"""Cross-entropy $-\log p_\phi(y \mid x_t, t)$ of the noisy classifier, averaged
+    over the batch.
+    """
     x_t = noised_batch(noise_schedule, batch)
     t_in = model_input_time(noise_schedule, batch["t"].to(torch.float64)).to(x_t.dtype)
     return F.cross_entropy(classifier(x_t, t_in), batch["y"])
@@ -175,10 +189,12 @@ def train_diffusion(
     checkpoint_dir: str | Path | None = None,
     device: str | torch.device | None = None,
 ) -> TrainResult:
-    """Train `model` to predict the noise; returns a `TrainResult` (model, EMA model, losses, wall time).
+    """Train `model` to predict the noise; returns a `TrainResult` (model, EMA model,
+    losses, wall time).
 
     Args:
-        model: called as `model(x_t, t_input)` or, with labels, `model(x_t, t_input, y)`.
+        model: called as `model(x_t, t_input)` or, with labels,
+            `model(x_t, t_input, y)`.
         images: `(n, C, H, W)` training data in $[-1, 1]$.
         noise_schedule: a `NoiseScheduleVP`.
         labels: `(n,)` class labels for a class-conditional model.
@@ -186,7 +202,8 @@ def train_diffusion(
         null_class: the label of "no class" (for digits: 10, an eleventh embedding row).
         config: a `TrainConfig`.
         checkpoint_dir: where to save (and resume from) checkpoints; `None` for none.
-        device: where to train (default: CUDA if available; under `torchrun`, this process's GPU).
+        device: where to train (default: CUDA if available; under `torchrun`, this
+            process's GPU).
     """
     batch = make_batch_fn(images, noise_schedule, labels, label_dropout, null_class)
     return fit(
@@ -208,7 +225,9 @@ def train_classifier(
     checkpoint_dir: str | Path | None = None,
     device: str | torch.device | None = None,
 ) -> TrainResult:
-    """Train a noisy classifier $p_\\phi(y \\mid x_t, t)$ with cross-entropy at random $t$."""
+    """Train a noisy classifier $p_\\phi(y \\mid x_t, t)$ with cross-entropy at
+    random $t$.
+    """
     batch = make_batch_fn(images, noise_schedule, labels)
     return fit(
         classifier,

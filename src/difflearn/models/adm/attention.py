@@ -11,7 +11,8 @@ the only difference between the two orders:
 
 Per head, with $d = C/H$, both compute
 
-$$\operatorname{Attn}(Q, K, V) = \operatorname{softmax}\!\Big(\frac{Q K^\top}{\sqrt d}\Big) V .$$
+$$\operatorname{Attn}(Q, K, V)
+= \operatorname{softmax}\!\Big(\frac{Q K^\top}{\sqrt d}\Big) V .$$
 
 The two orders give different functions of the same weights, so a checkpoint
 must be run with the order it was trained with. Both go through
@@ -66,7 +67,8 @@ def attention_tokens(
 ) -> torch.Tensor:
     """Multi-head attention on a token-major `(B, T, 3C)` tensor -> `(B, T, C)`.
 
-    `backend="sdpa"`: `scaled_dot_product_attention`; `"einsum"`: the original's arithmetic.
+    `backend="sdpa"`: `scaled_dot_product_attention`; `"einsum"`: the original's
+    arithmetic.
     """
     q, k, v = split_qkv(qkv, num_heads, order)  # (B, H, T, d) each
     B, H, T, d = q.shape

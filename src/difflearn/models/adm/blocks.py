@@ -91,7 +91,8 @@ class ResBlock(TimestepBlock):
 
     $$h = \text{conv}_1(\text{SiLU}(\text{GN}(x))), \qquad
     [s, b] = W e + c, \qquad
-    \text{out} = \text{skip}(x) + \text{conv}_2\big(\text{SiLU}(\text{GN}(h)(1 + s) + b)\big)$$
+    \text{out} = \text{skip}(x)
+    + \text{conv}_2\big(\text{SiLU}(\text{GN}(h)(1 + s) + b)\big)$$
 
     with scale-shift norm (AdaGN, `use_scale_shift_norm=True`, Dhariwal &
     Nichol 2021, Sec. 3), or $\text{conv}_2(\text{SiLU}(\text{GN}(h + We + c)))$

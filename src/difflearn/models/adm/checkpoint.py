@@ -73,7 +73,8 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
         isinstance(v, torch.Tensor) for v in sd.values()
     ):
         raise ValueError(
-            f"{path} must hold a dict of tensors (a state dict), got {type(sd).__name__}"
+            f"{path} must hold a dict of tensors (a state dict), "
+            f"got {type(sd).__name__}"
         )
     return sd
 
@@ -93,13 +94,15 @@ def infer_config(sd: dict[str, torch.Tensor]) -> dict:
     """
     if "time_embed.0.weight" not in sd or "input_blocks.0.0.weight" not in sd:
         raise ValueError(
-            "state dict must be an ADM UNet's or classifier's (keys time_embed.0.weight and "
-            f"input_blocks.0.0.weight), got keys {sorted(sd)[:5]}..."
+            "state dict must be an ADM UNet's or classifier's "
+            "(keys time_embed.0.weight and input_blocks.0.0.weight), "
+            f"got keys {sorted(sd)[:5]}..."
         )
     model_channels = sd["time_embed.0.weight"].shape[1]
     in_channels = sd["input_blocks.0.0.weight"].shape[1]
     n_in = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("input_blocks."))
-    kinds = []  # what each input block is: res, down (a strided conv) or pool (no weights)
+    # what each input block is: res, down (a strided conv) or pool (no weights)
+    kinds = []
     for i in range(1, n_in):
         sub = _block(sd, "input_blocks", i)
         kinds.append(
@@ -132,7 +135,8 @@ def infer_config(sd: dict[str, torch.Tensor]) -> dict:
         )
     else:  # the encoder of a classifier
         cfg.update(model="EncoderUNetModel", **_pool_head(sd))
-    # blocks per level: up to the first plain downsampler, or else every depth the count allows
+    # blocks per level: up to the first plain downsampler,
+    # or else every depth the count allows
     depths = (
         [plain_down[0] - 1]
         if plain_down
@@ -155,8 +159,8 @@ def infer_config(sd: dict[str, torch.Tensor]) -> dict:
         if not any(_mismatch_report(sd, probe)):
             return candidate
     raise ValueError(
-        f"could not infer a configuration that fits the state dict (tried num_res_blocks in "
-        f"{depths}); pass a preset"
+        "could not infer a configuration that fits the state dict "
+        f"(tried num_res_blocks in {depths}); pass a preset"
     )
 
 
@@ -164,7 +168,9 @@ def infer_config(sd: dict[str, torch.Tensor]) -> dict:
 
 
 def _levels(sd, n_in: int, depth: int, model_channels: int) -> dict:
-    """channel_mult and attention rates, if every level has `depth` ResBlocks and a downsampler."""
+    """channel_mult and attention rates, if every level has `depth` ResBlocks and a
+    downsampler.
+    """
     channel_mult, attention = [], []
     for level in range(n_in // (depth + 1)):
         first = 1 + level * (depth + 1)  # first ResBlock of the level
@@ -255,7 +261,10 @@ def _as_flag(key: str, cfg: dict) -> str:
     if key == "num_classes":
         return f"class_cond={cfg[key] is not None} (num_classes={cfg[key]})"
     if key == "out_channels" and cfg.get("model") != "EncoderUNetModel":
-        return f"learn_sigma={cfg[key] == 2 * cfg['in_channels']} (out_channels={cfg[key]})"
+        return (
+            f"learn_sigma={cfg[key] == 2 * cfg['in_channels']} "
+            f"(out_channels={cfg[key]})"
+        )
     return repr(cfg[key])
 
 
@@ -286,7 +295,10 @@ def _explain(sd: dict, label: str, cfg: dict, missing, unexpected, shapes) -> st
     if wrong:
         lines += "\n  likely wrong flag: " + "; ".join(wrong)
     if found["matching_presets"]:
-        lines += f"\n  the checkpoint matches preset(s): {', '.join(found['matching_presets'])}"
+        lines += (
+            "\n  the checkpoint matches preset(s): "
+            f"{', '.join(found['matching_presets'])}"
+        )
     return lines
 
 

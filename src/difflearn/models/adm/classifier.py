@@ -167,7 +167,9 @@ class EncoderUNetModel(nn.Module):
         return self.input_blocks[0][0].weight.dtype
 
     def convert_to_fp16(self) -> nn.Module:
-        """Cast the convolutions of the torso to float16 (guided-diffusion's `use_fp16`)."""
+        """Cast the convolutions of the torso to float16 (guided-diffusion's
+        `use_fp16`).
+        """
         self.input_blocks.apply(convert_module_to_f16)
         self.middle_block.apply(convert_module_to_f16)
         return self

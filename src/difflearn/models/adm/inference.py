@@ -1,4 +1,5 @@
-"""Inference settings for the ADM UNet: reduced precision, channels-last memory, `torch.compile`.
+"""Inference settings for the ADM UNet: reduced precision, channels-last memory,
+`torch.compile`.
 
 None of these change the architecture or the state dict. Attention already
 goes through `scaled_dot_product_attention` (fused kernels on GPU).
@@ -47,7 +48,9 @@ def optimize(
 
 
 def set_fast_backends(tf32: bool = True) -> None:
-    """cuDNN autotuning and (optionally) TF32 matmuls/convolutions for float32 on NVIDIA GPUs."""
+    """cuDNN autotuning and (optionally) TF32 matmuls/convolutions for float32 on NVIDIA
+    GPUs.
+    """
     torch.backends.cudnn.benchmark = True
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32

@@ -5,7 +5,8 @@ $\hat\varepsilon_\theta(x_t, t)$ and a number $v \in [-1, 1]$ per pixel that
 interpolates the reverse-step variance, in log space, between its two natural
 bounds (Nichol & Dhariwal 2021, Eq. 15):
 
-$$\log \Sigma_\theta(x_t, t) = \frac{v + 1}{2}\log\beta_t + \frac{1 - v}{2}\log\tilde\beta_t,
+$$\log \Sigma_\theta(x_t, t) = \frac{v + 1}{2}\log\beta_t
++ \frac{1 - v}{2}\log\tilde\beta_t,
 \qquad \tilde\beta_t = \frac{1 - \bar\alpha_{t-1}}{1 - \bar\alpha_t}\beta_t .$$
 
 ODE solvers such as DPM-Solver use only $\hat\varepsilon_\theta$: `eps_only`
@@ -30,7 +31,9 @@ def split_learned_sigma(model_output: torch.Tensor, channels: int | None = None)
 
 
 def eps_only(model, channels: int):
-    """Wrap `model(x, t, **kw)` so that it returns only the first `channels` channels (the noise)."""
+    """Wrap `model(x, t, **kw)` so that it returns only the first `channels` channels
+    (the noise).
+    """
 
     def model_fn(x, t, *args, **kwargs):
         out = model(x, t, *args, **kwargs)
@@ -44,8 +47,8 @@ def eps_only(model, channels: int):
 
 # --8<-- [start:variance]
 def posterior_log_variance_clipped(betas: torch.Tensor) -> torch.Tensor:
-    r"""$\log\tilde\beta_t$ for $t = 0..N-1$, the $t = 0$ entry (where $\tilde\beta_0 = 0$)
-    replaced by that of $t = 1$, as in guided-diffusion."""
+    r"""$\log\tilde\beta_t$ for $t = 0..N-1$, the $t = 0$ entry (where
+    $\tilde\beta_0 = 0$) replaced by that of $t = 1$, as in guided-diffusion."""
     betas = torch.as_tensor(betas, dtype=torch.float64)
     alphas_cumprod = alphas_cumprod_from_betas(betas)
     alphas_cumprod_prev = torch.cat([alphas_cumprod.new_ones(1), alphas_cumprod[:-1]])
@@ -56,7 +59,8 @@ def posterior_log_variance_clipped(betas: torch.Tensor) -> torch.Tensor:
 def learned_log_variance(
     v: torch.Tensor, t: torch.Tensor, betas: torch.Tensor
 ) -> torch.Tensor:
-    r"""$\log\Sigma_\theta$ from the model's `v` at integer steps `t` `(B,)` (Eq. 15 above).
+    r"""$\log\Sigma_\theta$ from the model's `v` at integer steps `t` `(B,)`
+    (Eq. 15 above).
 
     `v` is not clipped: a trained model keeps it near $[-1, 1]$ by itself.
     """

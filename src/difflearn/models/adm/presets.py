@@ -127,12 +127,16 @@ SR_CHANNEL_MULT = {512: (1, 1, 2, 2, 4, 4), 256: (1, 1, 2, 2, 4, 4), 64: (1, 2, 
 
 
 def attention_rates(resolutions: str, image_size: int) -> tuple[int, ...]:
-    """Pixel resolutions `"32,16,8"` -> downsampling rates, e.g. `(2, 4, 8)` at 64x64."""
+    """Pixel resolutions `"32,16,8"` -> downsampling rates,
+    e.g. `(2, 4, 8)` at 64x64.
+    """
     return tuple(image_size // int(r) for r in resolutions.split(","))
 
 
 def flags_to_kwargs(flags: dict) -> dict:
-    """Released command-line flags -> constructor kwargs (plus `"model"`, the class name)."""
+    """Released command-line flags -> constructor kwargs (plus `"model"`, the class
+    name).
+    """
     if "classifier_width" in flags:
         size = flags["image_size"]
         return dict(
@@ -191,7 +195,8 @@ def check_preset(preset: str) -> str:
 
 # --8<-- [start:create_model]
 def create_model(preset: str | dict, device=None, **overrides) -> nn.Module:
-    """Build the model of a preset; keyword arguments override its constructor arguments.
+    """Build the model of a preset; keyword arguments override its constructor
+    arguments.
 
     `preset` is a name of `PRESETS` or a dict of the same form. `device="meta"`
     builds the structure without allocating weights (for counting).
@@ -243,7 +248,8 @@ def example_inputs(
 
 
 def count_flops(model: nn.Module, batch: int = 1) -> int:
-    """FLOPs of one forward pass (`torch.utils.flop_counter`: matmuls, convolutions, attention).
+    """FLOPs of one forward pass (`torch.utils.flop_counter`: matmuls, convolutions,
+    attention).
 
     Runs on whatever device the model lives on, the meta device included.
     """
@@ -256,7 +262,9 @@ def count_flops(model: nn.Module, batch: int = 1) -> int:
 
 
 def preset_table(names=None) -> list[dict]:
-    """Parameters and forward GFLOPs per image of each preset, built on the meta device."""
+    """Parameters and forward GFLOPs per image of each preset,
+    built on the meta device.
+    """
     rows = []
     for name in names or PRESETS:
         model = create_model(name, device="meta")

@@ -25,13 +25,16 @@ from .nn import (
 
 
 def check_timesteps(x: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
-    """Broadcast a scalar time to the batch; refuse a `(B,)` tensor of the wrong size."""
+    """Broadcast a scalar time to the batch; refuse a `(B,)` tensor of the
+    wrong size.
+    """
     timesteps = torch.as_tensor(timesteps, device=x.device)
     if timesteps.ndim == 0:
         timesteps = timesteps.expand(x.shape[0])
     if timesteps.shape != (x.shape[0],):
         raise ValueError(
-            f"timesteps must have shape ({x.shape[0]},) or (), got {tuple(timesteps.shape)}"
+            f"timesteps must have shape ({x.shape[0]},) or (), "
+            f"got {tuple(timesteps.shape)}"
         )
     return timesteps
 
@@ -43,7 +46,8 @@ class UNetModel(nn.Module):
         image_size: stored only (the network is fully convolutional).
         in_channels: channels of the input.
         model_channels: base width; level `i` has `channel_mult[i] * model_channels`.
-        out_channels: channels of the output (`2 * in_channels` when the variance is learned).
+        out_channels: channels of the output (`2 * in_channels` when the variance is
+            learned).
         num_res_blocks: residual blocks per level on the way down (one more up).
         attention_resolutions: downsampling rates at which attention is used,
             e.g. `(2, 4, 8)` for 32, 16 and 8 pixels in a 64x64 model.
@@ -196,7 +200,9 @@ class UNetModel(nn.Module):
         return (self.input_blocks, self.middle_block, self.output_blocks)
 
     def convert_to_fp16(self) -> nn.Module:
-        """Cast the convolutions of the torso to float16 (guided-diffusion's `use_fp16`)."""
+        """Cast the convolutions of the torso to float16 (guided-diffusion's
+        `use_fp16`).
+        """
         for part in self._torso():
             part.apply(convert_module_to_f16)
         return self
@@ -211,7 +217,9 @@ class UNetModel(nn.Module):
     def embed(
         self, timesteps: torch.Tensor, y: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Time embedding, plus the class embedding for a conditional model: `(B, 4 C)`."""
+        """Time embedding, plus the class embedding for a conditional model:
+        `(B, 4 C)`.
+        """
         w = self.time_embed[0].weight
         emb = self.time_embed(
             timestep_embedding(timesteps, self.model_channels).to(w.dtype)
@@ -236,7 +244,9 @@ class UNetModel(nn.Module):
     def forward(
         self, x: torch.Tensor, timesteps: torch.Tensor, y: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """`x` `(B, C, H, W)`, `timesteps` `(B,)` (may be fractional), `y` `(B,)` labels."""
+        """`x` `(B, C, H, W)`, `timesteps` `(B,)` (may be fractional), `y` `(B,)`
+        labels.
+        """
         emb = self.embed(check_timesteps(x, timesteps), y)
         skips = []
         h = x.to(self.dtype)

@@ -1,11 +1,11 @@
-"""DPM-Solver and DPM-Solver++ (Lu et al., 2022a; 2022b): the official API over the sampler core.
+"""DPM-Solver and DPM-Solver++ (Lu et al., 2022a; 2022b): the official API over the
+sampler core.
 
-| module | what |
-| --- | --- |
-| `updates` | the update rules and their float64 weights: pure coefficient math |
-| `plans` | grids, step orders, intermediate points and weights of a whole call: pure functions |
-| `loops` | the multistep, singlestep and adaptive step loops |
-| `api` | `DPM_Solver`, the official-compatible façade (and `model_wrapper`, re-exported) |
+- `updates`: the update rules and their float64 weights (pure coefficient math)
+- `plans`: grids, step orders, intermediate points and weights of a whole call (pure
+  functions)
+- `loops`: the multistep, singlestep and adaptive step loops
+- `api`: `DPM_Solver`, the official-compatible façade (and `model_wrapper`, re-exported)
 """
 
 from ...model_wrapper import model_wrapper

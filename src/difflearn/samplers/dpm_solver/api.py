@@ -26,7 +26,8 @@ from collections.abc import Callable
 
 import torch
 
-from ...model_wrapper import model_wrapper  # noqa: F401  (re-exported: the official module has both)
+# re-exported: the official module has both
+from ...model_wrapper import model_wrapper  # noqa: F401
 from ...schedules.grids import SKIP_TYPES
 from ...schedules.vp import NoiseScheduleVP
 from ..core import Runner, at_times, on_device
@@ -42,8 +43,8 @@ from .updates import ALGORITHM_TYPES, SOLVER_TYPES, dynamic_thresholding
 
 
 class DPM_Solver:
-    r"""DPM-Solver (`algorithm_type="dpmsolver"`, noise prediction; Lu et al., 2022a) and
-    DPM-Solver++ (`"dpmsolver++"`, data prediction; Lu et al., 2022b).
+    r"""DPM-Solver (`algorithm_type="dpmsolver"`, noise prediction; Lu et al., 2022a)
+    and DPM-Solver++ (`"dpmsolver++"`, data prediction; Lu et al., 2022b).
 
     Args:
         model_fn: `model_fn(x, t_continuous) -> noise`, usually from `model_wrapper`.
@@ -51,15 +52,17 @@ class DPM_Solver:
         algorithm_type: `"dpmsolver"` or `"dpmsolver++"`.
         correcting_x0_fn: `None`, `"dynamic_thresholding"` (Saharia et al., 2022) or a
             callable `(x0, t) -> x0` applied to every data prediction.
-        correcting_xt_fn: `None` or a callable `(xt, t, step) -> xt` applied after every step.
+        correcting_xt_fn: `None` or a callable `(xt, t, step) -> xt` applied after every
+            step.
         thresholding_max_val: the smallest threshold of dynamic thresholding.
         dynamic_thresholding_ratio: the quantile of dynamic thresholding.
 
     Attributes:
         multistep_d2_weight: weight of the second divided difference in the multistep
             third-order update (an addition to the official API). The official code, and
-            diffusers, use 0.5 — half of the Taylor value — which makes multistep order 3
-            converge at second order; set it to 1.0 for a third-order multistep solver.
+            diffusers, use 0.5 — half of the Taylor value — which makes multistep order
+            3 converge at second order; set it to 1.0 for a third-order multistep
+            solver.
         nfe: number of model evaluations of the last `sample()` / `inverse()` call.
     """
 
@@ -77,7 +80,8 @@ class DPM_Solver:
     ):
         if algorithm_type not in ALGORITHM_TYPES:
             raise ValueError(
-                f"algorithm_type must be one of {ALGORITHM_TYPES}, got {algorithm_type!r}"
+                f"algorithm_type must be one of {ALGORITHM_TYPES}, "
+                f"got {algorithm_type!r}"
             )
         if not (
             correcting_x0_fn is None
@@ -89,7 +93,8 @@ class DPM_Solver:
                 f"got {correcting_x0_fn!r}"
             )
         self.model = lambda x, t: model_fn(x, t.expand((x.shape[0],)))
-        self._model_fn = model_fn  # called by the sampler core (through model_fn.with_marginals if it has one)
+        # called by the sampler core (through model_fn.with_marginals if it has one)
+        self._model_fn = model_fn
         self.noise_schedule = noise_schedule
         self.algorithm_type = algorithm_type
         if correcting_x0_fn == "dynamic_thresholding":
@@ -100,7 +105,7 @@ class DPM_Solver:
         self.dynamic_thresholding_ratio = dynamic_thresholding_ratio
         self.nfe = 0
 
-    # ---- model outputs -------------------------------------------------------------------------
+    # ---- model outputs ---------------------------------------------------------------
     def dynamic_thresholding_fn(self, x0, t=None):
         """Dynamic thresholding with this solver's ratio and max value."""
         return dynamic_thresholding(
@@ -108,11 +113,15 @@ class DPM_Solver:
         )
 
     def noise_prediction_fn(self, x, t):
-        r"""$\hat\epsilon(x, t)$ for a time tensor `t` of shape `(1,)` (official signature)."""
+        r"""$\hat\epsilon(x, t)$ for a time tensor `t` of shape `(1,)` (official
+        signature).
+        """
         return self.model(x, t)
 
     def data_prediction_fn(self, x, t):
-        r"""$\hat x_0 = (x - \sigma_t\hat\epsilon)/\alpha_t$, then `correcting_x0_fn`."""
+        r"""$\hat x_0 = (x - \sigma_t\hat\epsilon)/\alpha_t$, then
+        `correcting_x0_fn`.
+        """
         ns = self.noise_schedule
         x0 = (
             x - ns.marginal_std(t) * self.noise_prediction_fn(x, t)
@@ -120,14 +129,18 @@ class DPM_Solver:
         return x0 if self.correcting_x0_fn is None else self.correcting_x0_fn(x0, t)
 
     def model_fn(self, x, t):
-        """The model output the solver integrates: data prediction for DPM-Solver++, noise otherwise."""
+        """The model output the solver integrates: data prediction for DPM-Solver++,
+        noise otherwise.
+        """
         if self.algorithm_type == "dpmsolver++":
             return self.data_prediction_fn(x, t)
         return self.noise_prediction_fn(x, t)
 
     # --8<-- [start:evaluate]
     def _evaluator(self, run: Runner, data: bool):
-        """`evaluate(x, grid, i, step, stage)`: the output the solver integrates at grid point `i`."""
+        """`evaluate(x, grid, i, step, stage)`: the output the solver integrates at grid
+        point `i`.
+        """
         fix_x0 = self.correcting_x0_fn
 
         def evaluate(x, grid, i, step=None, stage=None, where=None):
@@ -141,14 +154,16 @@ class DPM_Solver:
 
     # --8<-- [end:evaluate]
 
-    # ---- grids -------------------------------------------------------------------------------------
+    # ---- grids -----------------------------------------------------------------------
     def get_time_steps(self, skip_type, t_T, t_0, N, device):
-        """N + 1 times from `t_T` to `t_0` (either direction), as the official `get_time_steps`."""
+        """N + 1 times from `t_T` to `t_0` (either direction), as the official
+        `get_time_steps`.
+        """
         return grid_times(
             self.noise_schedule, skip_type, t_T, t_0, N, dtype=None, device=device
         )
 
-    # ---- public API ----------------------------------------------------------------------------
+    # ---- public API ------------------------------------------------------------------
     def add_noise(self, x, t, noise=None):
         r"""$x_t = \alpha_t x + \sigma_t\epsilon$ for every time in `t` (shape `(T,)`).
 
@@ -181,7 +196,9 @@ class DPM_Solver:
         rtol=0.05,
         return_intermediate=False,
     ):
-        """Run the ODE forward, from data at `t_start` (default 1/N) to noise at `t_end` (default T)."""
+        """Run the ODE forward, from data at `t_start` (default 1/N) to noise at `t_end`
+        (default T).
+        """
         t_0 = 1.0 / self.noise_schedule.total_N if t_start is None else t_start
         t_T = self.noise_schedule.T if t_end is None else t_end
         if not 0 < t_0 < t_T:
@@ -221,7 +238,8 @@ class DPM_Solver:
         rtol: float = 0.05,
         return_intermediate: bool = False,
     ):
-        """Solve the diffusion ODE from `x` at `t_start` (default T) to `t_end` (default 1/N).
+        """Solve the diffusion ODE from `x` at `t_start` (default T) to `t_end`
+        (default 1/N).
 
         Args:
             x: the state at `t_start`, shape `(B, ...)` (noise when `t_start == T`).
@@ -237,16 +255,19 @@ class DPM_Solver:
                 `atol`, `rtol`).
             atol: absolute tolerance of the adaptive method.
             rtol: relative tolerance of the adaptive method.
-            lower_order_final: for multistep with `steps < 10`, lower the order of the last steps.
+            lower_order_final: for multistep with `steps < 10`, lower the order of the
+                last steps.
             denoise_to_zero: finish with one extra data prediction at `t_end`.
-            solver_type: `"dpmsolver"` or `"taylor"`, the form of the higher-order corrections.
+            solver_type: `"dpmsolver"` or `"taylor"`, the form of the higher-order
+                corrections.
             return_intermediate: also return the list of states after every step.
         """
         t_0 = 1.0 / self.noise_schedule.total_N if t_end is None else t_end
         t_T = self.noise_schedule.T if t_start is None else t_start
         if not 0 < t_0 < t_T:
             raise ValueError(
-                f"sample needs 0 < t_end < t_start (noise to data), got t_start={t_T!r}, "
+                "sample needs 0 < t_end < t_start (noise to data), "
+                f"got t_start={t_T!r}, "
                 f"t_end={t_0!r}; use inverse() for data to noise"
             )
         return self._solve(
@@ -278,12 +299,14 @@ class DPM_Solver:
         solver_type: str = "dpmsolver",
         return_intermediate: bool = False,
     ):
-        """Multistep DPM-Solver on a given grid: one step, one model call per interval of `timesteps`.
+        """Multistep DPM-Solver on a given grid: one step, one model call per interval
+        of `timesteps`.
 
-        An addition to the official API. `timesteps` holds N + 1 strictly decreasing times in
-        (0, T]; with the grid `sample(method="multistep", skip_type=...)` builds, the result
-        is the same. Only the multistep method can follow an arbitrary grid: the singlestep
-        and adaptive methods place their own intermediate points (use `sample` for those).
+        An addition to the official API. `timesteps` holds N + 1 strictly decreasing
+        times in (0, T]; with the grid `sample(method="multistep", skip_type=...)`
+        builds, the result is the same. Only the multistep method can follow an
+        arbitrary grid: the singlestep and adaptive methods place their own intermediate
+        points (use `sample` for those).
         """
         ts = torch.as_tensor(timesteps).detach().to("cpu", torch.float64).reshape(-1)
         if len(ts) < 2 or not bool((ts[1:] < ts[:-1]).all()) or not 0 < float(ts[-1]):
@@ -326,13 +349,16 @@ class DPM_Solver:
         return_intermediate: bool = False,
         times=None,
     ):
-        """Plan, then run the loop of `method` from `t_T` to `t_0` (either direction)."""
+        """Plan, then run the loop of `method` from `t_T` to `t_0`
+        (either direction).
+        """
         _check_options(steps, order, skip_type, method, solver_type)
         if method == "adaptive" and (
             return_intermediate or self.correcting_xt_fn is not None
         ):
             raise ValueError(
-                "method='adaptive' supports neither return_intermediate nor correcting_xt_fn, "
+                "method='adaptive' supports neither return_intermediate "
+                "nor correcting_xt_fn, "
                 f"got return_intermediate={return_intermediate!r}, "
                 f"correcting_xt_fn={self.correcting_xt_fn!r}"
             )

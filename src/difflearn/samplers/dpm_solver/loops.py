@@ -1,8 +1,8 @@
 r"""The step loops of DPM-Solver: multistep, singlestep and adaptive.
 
-Each loop gets `evaluate(x, grid, i, step, stage)`, the model output ($\hat\varepsilon$ for
-DPM-Solver, $\hat x_0$ for DPM-Solver++) at point `i` of a `Grid`, and the weights a plan
-computed; a step is then one of the `*_update` functions. `fix` is the official
+Each loop gets `evaluate(x, grid, i, step, stage)`, the model output ($\hat\varepsilon$
+for DPM-Solver, $\hat x_0$ for DPM-Solver++) at point `i` of a `Grid`, and the weights a
+plan computed; a step is then one of the `*_update` functions. `fix` is the official
 `correcting_xt_fn(x, t, step)` and `intermediates`, if a list, collects the states.
 """
 
@@ -32,7 +32,9 @@ def multistep(
     fix=None,
     intermediates=None,
 ):
-    """Multistep DPM-Solver along `grid`: one model call per step, earlier outputs reused."""
+    """Multistep DPM-Solver along `grid`: one model call per step, earlier outputs
+    reused.
+    """
     steps = len(orders)
     outputs = [
         evaluate(x, grid, 0, 0)
@@ -72,7 +74,9 @@ def singlestep(
     fix=None,
     intermediates=None,
 ):
-    """Singlestep DPM-Solver: step j evaluates the model at its stage points `stages[j]`."""
+    """Singlestep DPM-Solver: step j evaluates the model at its stage points
+    `stages[j]`.
+    """
     for j, (step, p) in enumerate(zip(plan, stages)):
         c = step.coeffs
         m_s = evaluate(x, p, 0, j, 1)
@@ -99,7 +103,9 @@ def singlestep(
 
 
 def stage_grids(plan: list[SinglestepStep], x) -> tuple[list[Grid], Grid]:
-    """Every stage point and step end of a singlestep plan on `x`'s device (two transfers in all)."""
+    """Every stage point and step end of a singlestep plan on `x`'s device (two
+    transfers in all).
+    """
     flat = on_device(table([q for step in plan for q in step.stages.points()]), x)
     grids, k = [], 0
     for step in plan:
@@ -135,16 +141,20 @@ def adaptive(
     t_err=1e-5,
     check_model=None,
 ):
-    r"""DPM-Solver-12 (`order=2`) or -23 (`order=3`): adaptive steps in $\lambda$ (Lu et al., 2022a, Sec. 4).
+    r"""DPM-Solver-12 (`order=2`) or -23 (`order=3`): adaptive steps in $\lambda$
+    (Lu et al., 2022a, Sec. 4).
 
     Each step computes a lower- and a higher-order solution that share model
     calls, accepts when the scaled difference
-    $E = \lVert (x_\text{high} - x_\text{low}) / \max(\text{atol}, \text{rtol}\,\max(|x_\text{low}|,
-    |x_\text{prev}|)) \rVert_\text{RMS} \le 1$, and sets
-    $h \leftarrow \min(\theta h E^{-1/k}, \lambda_0 - \lambda_s)$ (Jolicoeur-Martineau et al., 2021).
-    The step size depends on the data, so this loop has to read $E$ on the host every step.
-    `check_model()`, if given, runs the NaN check of the model outputs before a NaN error
-    estimate is reported (so a NaN model output is blamed on the model).
+
+    $$E = \lVert (x_\text{high} - x_\text{low}) / \max(\text{atol},
+    \text{rtol}\,\max(|x_\text{low}|, |x_\text{prev}|)) \rVert_\text{RMS} \le 1,$$
+
+    and sets $h \leftarrow \min(\theta h E^{-1/k}, \lambda_0 - \lambda_s)$
+    (Jolicoeur-Martineau et al., 2021). The step size depends on the data, so this loop
+    has to read $E$ on the host every step. `check_model()`, if given, runs the NaN
+    check of the model outputs before a NaN error estimate is reported (so a NaN model
+    output is blamed on the model).
     """
     ns, alg = noise_schedule, algorithm_type
     lam = lambda t: float(ns.marginals([t]).lam[0])  # noqa: E731
@@ -219,11 +229,13 @@ def adaptive(
             if check_model is not None:
                 check_model()
             raise ValueError(
-                f"adaptive step from t={s:.6g} produced NaN or inf (error estimate {float(E)})"
+                f"adaptive step from t={s:.6g} produced NaN or inf "
+                f"(error estimate {float(E)})"
             )
         if E <= 1.0:
             x, s, x_prev, lambda_s = x_higher, t, x_lower, lam(t)
-        # the step factor is rounded to float32 as in the official code, so the grids agree exactly
+        # the step factor is rounded to float32 as in the official code,
+        # so the grids agree exactly
         h = min(
             theta * h * float(torch.float_power(E, -1.0 / order).float()),
             lambda_0 - lambda_s,

@@ -1,4 +1,5 @@
-r"""Plans of `DPM_Solver.sample`: where each step goes, its order, and the weights of its update.
+r"""Plans of `DPM_Solver.sample`: where each step goes, its order, and the weights of
+its update.
 
 A plan depends only on the schedule and the time grid, never on the samples, so these
 functions are pure: they take a schedule and times and return float64 tables
@@ -38,8 +39,8 @@ def grid_times(
     dtype: torch.dtype | None = torch.float64,
     device=None,
 ) -> torch.Tensor:
-    """N + 1 times from `t_T` to `t_0`, in either direction (float64 by default; `None`: torch's
-    default dtype, as the official `get_time_steps`)."""
+    """N + 1 times from `t_T` to `t_0`, in either direction (float64 by default; `None`:
+    torch's default dtype, as the official `get_time_steps`)."""
     if t_T >= t_0:
         return time_steps(
             noise_schedule, skip_type, t_T, t_0, N, device=device, dtype=dtype
@@ -50,7 +51,9 @@ def grid_times(
 
 
 def between(noise_schedule, s: Point, t: Point, r: float) -> Point:
-    r"""The point at $\lambda_s + r h$: its time from `inverse_lambda`, its $\lambda$ kept at the target."""
+    r"""The point at $\lambda_s + r h$: its time from `inverse_lambda`, its $\lambda$
+    kept at the target.
+    """
     lam = s.lambda_ + r * (t.lambda_ - s.lambda_)
     time = noise_schedule.inverse_lambda(torch.tensor([lam], dtype=torch.float64))
     return noise_schedule.marginals(time, lambdas=[lam]).point(0)
@@ -65,7 +68,8 @@ def table(points: list[Point]) -> Marginals:
 # --8<-- [start:multistep_plan]
 def multistep_orders(steps: int, order: int, lower_order_final: bool) -> list[int]:
     """The order of each multistep step: warm up 1, 2, ..., then `order`; with
-    `lower_order_final` and fewer than 10 steps, lower it again at the end (the official rule)."""
+    `lower_order_final` and fewer than 10 steps, lower it again at the end (the official
+    rule)."""
     order = min(order, steps)
     orders = []
     for i in range(1, steps + 1):
@@ -87,8 +91,8 @@ def multistep_plan(
 ) -> list[tuple]:
     """The weights of every multistep step on `grid` (one model call per step).
 
-    Step i goes from grid point i - 1 to i and uses the outputs at points i - 1, i - 2, ...;
-    the earlier outputs sit at $\\lambda_s + r h$ with $r < 0$.
+    Step i goes from grid point i - 1 to i and uses the outputs at points
+    i - 1, i - 2, ...; the earlier outputs sit at $\\lambda_s + r h$ with $r < 0$.
     """
     pts, lam, coeffs = grid.points(), grid.lam, []
     for i, k in enumerate(orders, start=1):
@@ -114,7 +118,9 @@ def multistep_plan(
 def stage_coefficients(
     noise_schedule, algorithm_type, solver_type, s: Point, t: Point, r1=None, r2=None
 ):
-    """Intermediate points and stage weights of one singlestep step of order 1, 2 or 3."""
+    """Intermediate points and stage weights of one singlestep step
+    of order 1, 2 or 3.
+    """
     alg = algorithm_type
     if r1 is None:
         return [s], [first_order_coefficients(alg, s, t)]
@@ -139,7 +145,9 @@ def stage_coefficients(
 
 @dataclass(frozen=True)
 class SinglestepStep:
-    """One singlestep step: its stage points (s, then intermediate points) and their weights."""
+    """One singlestep step: its stage points (s, then intermediate points) and their
+    weights.
+    """
 
     order: int
     stages: Marginals  # (order,) points: s, s_1, s_2
@@ -149,7 +157,9 @@ class SinglestepStep:
 
 # --8<-- [start:singlestep_plan]
 def singlestep_orders(steps: int, order: int) -> list[int]:
-    """Orders of "DPM-Solver-fast": use `steps` evaluations with as many order-`order` steps as fit."""
+    """Orders of "DPM-Solver-fast": use `steps` evaluations with as many order-`order`
+    steps as fit.
+    """
     if order == 3:
         k = steps // 3 + 1
         return [3] * (k - 2) + [2, 1] if steps % 3 == 0 else [3] * (k - 1) + [steps % 3]
@@ -169,7 +179,9 @@ def singlestep_plan(
     algorithm_type: str,
     solver_type: str,
 ) -> list[SinglestepStep]:
-    """Outer grid, per-step orders, intermediate points and weights of singlestep DPM-Solver."""
+    """Outer grid, per-step orders, intermediate points and weights of singlestep
+    DPM-Solver.
+    """
     ns = noise_schedule
     if method == "singlestep":
         orders = singlestep_orders(steps, order)
@@ -188,7 +200,8 @@ def singlestep_plan(
     plan = []
     for j, k in enumerate(orders):
         s, t = outer[j], outer[j + 1]
-        # stage fractions r_k from a k-interval grid between s and t (uniform in lambda for logSNR)
+        # stage fractions r_k from a k-interval grid between s and t
+        # (uniform in lambda for logSNR)
         lam_inner = ns.marginals(grid_times(ns, skip_type, s.t, t.t, k)).lam
         r = [
             (lam_inner[i] - lam_inner[0]) / (lam_inner[-1] - lam_inner[0])

@@ -24,7 +24,8 @@ outputs of earlier steps ($r < 0$). The weights $a, b, c_k$ depend only on
 the time grid, so `DPM_Solver` computes them once per `sample()` call in
 float64 (the `*_coefficients` functions, plain Python floats) and the step loop
 is a few tensor operations (the `*_update` functions). The points `s` and `t` are
-`difflearn.schedules.Point`s: $t$, $\log\alpha$, $\alpha$, $\sigma$, $\lambda$ as floats.
+`difflearn.schedules.Point`s: $t$, $\log\alpha$, $\alpha$, $\sigma$, $\lambda$ as
+floats.
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ def first_order_coefficients(
 ) -> tuple[float, float]:
     r"""Weights $(a, b)$ of DPM-Solver-1 from $s$ to $t$: $x_t = a\,x_s - b\,m_s$.
 
-    $$\texttt{dpmsolver}:\ x_t = \frac{\alpha_t}{\alpha_s}x_s - \sigma_t(e^{h}-1)\,\hat\epsilon_s,
-    \qquad \texttt{dpmsolver++}:\ x_t = \frac{\sigma_t}{\sigma_s}x_s - \alpha_t(e^{-h}-1)\,\hat x_{0,s}$$
+    $$\texttt{dpmsolver}:\ x_t = \frac{\alpha_t}{\alpha_s}x_s
+    - \sigma_t(e^{h}-1)\,\hat\epsilon_s,
+    \qquad \texttt{dpmsolver++}:\ x_t = \frac{\sigma_t}{\sigma_s}x_s
+    - \alpha_t(e^{-h}-1)\,\hat x_{0,s}$$
 
     (Lu et al., 2022a, DPM-Solver-1; Lu et al., 2022b, first-order DPM-Solver++).
     Both are DDIM with $\eta = 0$ (Song et al., 2021a), written in $\lambda$.
@@ -72,7 +75,8 @@ def dpm_solver_first_update(
 def second_order_coefficients(
     algorithm_type: str, solver_type: str, s: Point, t: Point, r: float
 ) -> tuple[float, float, float]:
-    r"""Weights $(a, b, c)$ of a second-order step: $x_t = a\,x_s - b\,m_s - c\,(m_r - m_s)$.
+    r"""Weights $(a, b, c)$ of a second-order step:
+    $x_t = a\,x_s - b\,m_s - c\,(m_r - m_s)$.
 
     $m_r$ is the model output at $\lambda_s + r h$; $(m_r - m_s)/r \approx h\,m'$
     estimates the first derivative in $\lambda$. With `solver_type="taylor"` the
@@ -116,13 +120,14 @@ def third_order_coefficients(
     r"""Weights $(a, b, c_1, c_2)$ of a third-order Taylor step:
     $x_t = a\,x_s - b\,m_s - c_1 (m_{r_1} - m_s) - c_2 (m_{r_2} - m_s)$.
 
-    From the outputs at $\lambda_s + r_1 h$ and $\lambda_s + r_2 h$ the step
-    estimates $D_1 \approx h\,m'$ and $D_2 \approx h^2 m''$ by divided differences
-    and adds $\mp\,\text{scale}\cdot(\varphi_2 D_1 \pm \varphi_3 D_2)$ with
-    $\varphi_2 = \tfrac{e^{\pm h}-1}{h} \mp 1$, $\varphi_3 = \tfrac{\varphi_2}{h} - \tfrac12$
-    (Lu et al., 2022a, Sec. 3.2). `d2_weight` scales the $D_2$ term: the official
-    multistep DPM-Solver-3 uses $\tfrac12$ (see `DPM_Solver`), which makes it
-    second-order accurate; $1$ is the Taylor-consistent value.
+    From the outputs at $\lambda_s + r_1 h$ and $\lambda_s + r_2 h$ the step estimates
+    $D_1 \approx h\,m'$ and $D_2 \approx h^2 m''$ by divided differences and adds
+    $\mp\,\text{scale}\cdot(\varphi_2 D_1 \pm \varphi_3 D_2)$ with
+    $\varphi_2 = \tfrac{e^{\pm h}-1}{h} \mp 1$,
+    $\varphi_3 = \tfrac{\varphi_2}{h} - \tfrac12$ (Lu et al., 2022a, Sec. 3.2).
+    `d2_weight` scales the $D_2$ term: the official multistep DPM-Solver-3 uses
+    $\tfrac12$ (see `DPM_Solver`), which makes it second-order accurate; $1$ is the
+    Taylor-consistent value.
     """
     a, b = first_order_coefficients(algorithm_type, s, t)
     h = t.lambda_ - s.lambda_
@@ -133,7 +138,8 @@ def third_order_coefficients(
         phi_2 = math.expm1(h) / h - 1.0
         scale_1, scale_2 = t.sigma * phi_2, t.sigma * (phi_2 / h - 0.5)
     scale_2 *= d2_weight
-    # D1 = (r2/r1 d1 - r1/r2 d2) / (r2 - r1),  D2 = 2 (d2/r2 - d1/r1) / (r2 - r1),  d_k = m_{r_k} - m_s
+    # D1 = (r2/r1 d1 - r1/r2 d2) / (r2 - r1),  D2 = 2 (d2/r2 - d1/r1) / (r2 - r1),
+    # d_k = m_{r_k} - m_s
     c1 = scale_1 * (r2 / r1) / (r2 - r1) - scale_2 * 2.0 / (r1 * (r2 - r1))
     c2 = -scale_1 * (r1 / r2) / (r2 - r1) + scale_2 * 2.0 / (r2 * (r2 - r1))
     return a, b, c1, c2
@@ -146,7 +152,9 @@ def dpm_solver_third_update(
     model_r2: torch.Tensor,
     coeffs,
 ) -> torch.Tensor:
-    """One third-order step: `a * x - b * m_s - c1 * (m_r1 - m_s) - c2 * (m_r2 - m_s)`."""
+    """One third-order step:
+    `a * x - b * m_s - c1 * (m_r1 - m_s) - c2 * (m_r2 - m_s)`.
+    """
     a, b, c1, c2 = coeffs
     return a * x - b * model_s - c1 * (model_r1 - model_s) - c2 * (model_r2 - model_s)
 
@@ -158,7 +166,8 @@ def dpm_solver_third_update(
 def dynamic_thresholding(
     x0: torch.Tensor, ratio: float = 0.995, max_val: float = 1.0
 ) -> torch.Tensor:
-    r"""Imagen's dynamic thresholding (Saharia et al., 2022), as in the official DPM-Solver.
+    r"""Imagen's dynamic thresholding (Saharia et al., 2022), as in the official
+    DPM-Solver.
 
     Per sample, $s = \max(\text{quantile}_{\text{ratio}}(|x_0|), \text{max\_val})$;
     then $x_0 \leftarrow \text{clip}(x_0, -s, s) / s$.
