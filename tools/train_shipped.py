@@ -80,6 +80,7 @@ def train_one(name: str, spec: dict, args) -> dict:
     from difflearn.training import fit
 
     config = replace(spec["train"], steps=args.steps or spec["train"].steps, progress=not args.quiet)
+    torch.manual_seed(config.seed)  # the initial weights are part of the recipe
     model = build_model(spec)
     if spec.get("data") == "checkerboard":
         images = checkerboard(TOY_POINTS, generator=torch.Generator().manual_seed(spec["train"].seed)).float()
