@@ -1,0 +1,27 @@
+"""What the search index holds: readable text, chapters above catalog rows.
+
+KaTeX writes each formula twice, as MathML (with the TeX source in an <annotation>) for
+screen readers and as HTML for the eye; Material's search indexed all three, so a
+preview read "ε\\varepsilonε". `on_page_content` marks the MathML half
+`data-search-exclude`, which Material's indexer skips, so the index keeps the text a
+reader sees. Catalog pages (papers/ sections) get a lower search boost than the chapters,
+so a query like "Karras" finds the EDM chapter before the paper's catalog rows.
+"""
+
+from __future__ import annotations
+
+CATALOG_PREFIX = "papers/"
+CATALOG_BOOST = 0.3  # Material's default is 1
+MATHML = '<span class="katex-mathml">'
+
+
+def on_page_markdown(markdown, page, config, files):
+    uri = page.file.src_uri
+    if uri.startswith(CATALOG_PREFIX) and uri != CATALOG_PREFIX + "index.md":
+        search = page.meta.setdefault("search", {})
+        search.setdefault("boost", CATALOG_BOOST)
+    return markdown
+
+
+def on_page_content(content, page, config, files):
+    return content.replace(MATHML, '<span class="katex-mathml" data-search-exclude>')
