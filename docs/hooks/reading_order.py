@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PATH_PAGE = "learning-path.md"
 START = ["index.md", PATH_PAGE]
 OPTIONAL = ("math/",)  # "read when a chapter needs it": Next offers a way past them
-LINK = re.compile(r"\[[^\]]*\]\(([^)#\s]+)(?:#[^)]*)?\)")
+LINK = re.compile(r"\[([^\]]*)\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 
 def _cells(line: str) -> list[str]:
@@ -31,7 +31,12 @@ def _cells(line: str) -> list[str]:
 
 def learning_path(docs_dir: Path = ROOT / "docs") -> list[str]:
     """The pages of the learning path in reading order, as paths relative to docs/."""
-    order: list[str] = []
+    return list(learning_path_titles(docs_dir))
+
+
+def learning_path_titles(docs_dir: Path = ROOT / "docs") -> dict[str, str]:
+    """{page: the text of its link} for the learning path, in reading order."""
+    order: dict[str, str] = {}
     col = None
     for line in (docs_dir / PATH_PAGE).read_text(encoding="utf-8").splitlines():
         if not line.lstrip().startswith("|"):
@@ -43,10 +48,9 @@ def learning_path(docs_dir: Path = ROOT / "docs") -> list[str]:
             continue
         if col < 0 or col >= len(cells) or set(cells[col]) <= set("-: "):
             continue
-        for target in LINK.findall(cells[col]):
+        for text, target in LINK.findall(cells[col]):
             src = posixpath.normpath(posixpath.join(posixpath.dirname(PATH_PAGE), target))
-            if src not in order:
-                order.append(src)
+            order.setdefault(src, text)
     return order
 
 
@@ -128,10 +132,11 @@ def pager_html(page) -> str:
             if skip is not None:
                 target = next(p for p in _pages(page) if p.file.src_uri == skip)
                 href = html.escape(get_relative_url(target.url, page.url))
-                note = (f'<p class="dl-pager__skip">Next is a review: read it when a chapter '
+                note = (f'<p class="dl-pager__skip" data-search-exclude>Next is a review: read it when a chapter '
                         f'needs it, or skip to <a href="{href}">{html.escape(_title(target))}</a>.</p>')
         parts.append(_link(page, nxt, "next", "Next"))
-    return ('\n<nav class="dl-pager" aria-label="Reading order">' + "".join(parts) + "</nav>"
+    return ('\n<nav class="dl-pager" aria-label="Reading order" data-search-exclude>'
+            + "".join(parts) + "</nav>"
             + note + "\n")
 
 

@@ -5,10 +5,14 @@ screen readers and as HTML for the eye; Material's search indexed all three, so 
 preview read "ε\\varepsilonε". `on_page_content` marks the MathML half
 `data-search-exclude`, which Material's indexer skips, so the index keeps the text a
 reader sees. Catalog pages (papers/ sections) get a lower search boost than the chapters,
-so a query like "Karras" finds the EDM chapter before the paper's catalog rows.
+so a query like "Karras" finds the EDM chapter before the paper's catalog rows. Tables
+that are mostly numbers (benchmarks, measured errors) are left out of the index too:
+a preview of forty numbers reads as noise.
 """
 
 from __future__ import annotations
+
+import re
 
 CATALOG_PREFIX = "papers/"
 CATALOG_BOOST = 0.3  # Material's default is 1
@@ -23,5 +27,18 @@ def on_page_markdown(markdown, page, config, files):
     return markdown
 
 
+TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.S)
+NUMBER = re.compile(r"^[-+]?[\d.,]+(?:e[-+]?\d+)?%?$|^[-–—]?$")
+TAG = re.compile(r"<[^>]+>")
+
+
+def _numeric(table: str) -> bool:
+    cells = [TAG.sub("", c).strip() for c in CELL.findall(table)]
+    return len(cells) >= 12 and sum(bool(NUMBER.match(c)) for c in cells) > 0.5 * len(cells)
+
+
 def on_page_content(content, page, config, files):
-    return content.replace(MATHML, '<span class="katex-mathml" data-search-exclude>')
+    content = content.replace(MATHML, '<span class="katex-mathml" data-search-exclude>')
+    return TABLE.sub(lambda m: f"<table data-search-exclude>{m.group(1)}</table>"
+                     if _numeric(m.group(1)) else m.group(0), content)

@@ -1,6 +1,10 @@
-"""The package version in the header (docs/overrides/partials/source.html shows it).
+"""Site-wide touches: the package version in the header, inline code that does not break.
 
-Read from src/difflearn/__init__.py as text, so the build does not import torch for it.
+The version is read from src/difflearn/__init__.py as text (no torch import), and
+docs/overrides/partials/source.html shows it. Short inline code (a name, a short path)
+is marked `dl-nowrap` so a phone never breaks it in the middle (`digits-` / `uncond`);
+longer inline code may wrap at its slashes only. Pages made by a hook (no file under
+docs/) get no edit button.
 """
 
 from __future__ import annotations
@@ -20,3 +24,22 @@ def package_version() -> str:
 def on_config(config):
     config.extra["difflearn_version"] = package_version()
     return config
+
+
+NOWRAP_CHARS = 32  # inline code up to this long stays on one line
+INLINE_CODE = re.compile(rf"<code>([^<]{{1,{NOWRAP_CHARS}}})</code>")
+LONG_CODE = re.compile(rf"<code>([^<]{{{NOWRAP_CHARS + 1},}})</code>")
+
+
+def on_page_content(content, page, config, files):
+    content = INLINE_CODE.sub(r'<code class="dl-nowrap">\1</code>', content)
+    # long inline code (a path): break only after a slash
+    return LONG_CODE.sub(lambda m: '<code class="dl-path">' + m.group(1).replace("/", "/<wbr>")
+                         + "</code>", content)
+
+
+def on_page_context(context, page, config, nav):
+    src = page.file.abs_src_path
+    if src is None or not Path(src).exists():
+        page.edit_url = None  # made by a hook: there is no file to edit
+    return context
