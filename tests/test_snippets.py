@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,12 @@ from snippet_output import output_path  # noqa: E402  (docs/hooks/snippet_output
 
 UPDATE = os.environ.get("UPDATE_SNIPPET_OUTPUTS") == "1"
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+TEMP_PATH = re.compile(re.escape(tempfile.gettempdir()) + r"/[^/\s]+")
+
+
+def kept_text(stdout: str) -> str:
+    """What the site shows: stdout with temporary folders (random names) as <tmp>."""
+    return TEMP_PATH.sub("<tmp>", stdout)
 SNIPPETS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "snippets").rglob("*.py"))
 EMBED = re.compile(r'--8<--\s+"(snippets/[^":]+\.py)(?::[a-z][-_0-9a-z]*)?"')
 
@@ -47,11 +54,11 @@ def test_snippet_runs(snippet):
     kept = output_path(snippet)
     if UPDATE:
         kept.parent.mkdir(parents=True, exist_ok=True)
-        kept.write_text(proc.stdout, encoding="utf-8")
+        kept.write_text(kept_text(proc.stdout), encoding="utf-8")
         return
     assert kept.exists(), f"{snippet}: no captured output; run `make snippet-outputs`"
     old = kept.read_text(encoding="utf-8")
-    assert same_output(old, proc.stdout), (
+    assert same_output(old, kept_text(proc.stdout)), (
         f"{snippet}: the output shown on the site ({kept.relative_to(ROOT)}) is stale; "
         f"run `make snippet-outputs`.\n--- kept\n{old[-1500:]}\n--- now\n{proc.stdout[-1500:]}"
     )
