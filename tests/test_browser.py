@@ -124,13 +124,16 @@ CHECK_JS = r"""([columns, minPt]) => {
     if (/\\\(|\\\[|\$\$|\$[^$\s][^$]*\\[a-zA-Z]+[^$]*\$/.test(t)) rawTex.push(t.slice(0, 80));
   }
   const blocks = [...document.querySelectorAll('.md-content pre > code, .md-content .jp-InputArea pre')];
-  const scrolling = [], longLines = [], markdownInCode = [];
+  const scrolling = [], longLines = [], longOutput = [], markdownInCode = [];
   for (const c of blocks) {
     const lines = c.textContent.split('\n');
     const widest = Math.max(...lines.map(l => l.length));
     const pre = c.closest('pre') || c;  // Material scrolls the <code>, notebooks the <pre>
     const line = `${widest} cols: ${lines.find(l => l.length === widest).slice(0, 60)}`;
-    if (c.scrollWidth > c.clientWidth + 1 || pre.scrollWidth > pre.clientWidth + 1) (widest > columns ? longLines : scrolling).push(line);
+    const output = c.closest('details.success') !== null;  // a snippet's printed output
+    if (c.scrollWidth > c.clientWidth + 1 || pre.scrollWidth > pre.clientWidth + 1) {
+      if (widest <= columns) scrolling.push(line); else (output ? longOutput : longLines).push(line);
+    }
     const md = lines.find(l => /^\s*(```|~~~|--8<--|!!! |\?\?\? )/.test(l));
     if (md !== undefined) markdownInCode.push(md.slice(0, 60));
   }
@@ -146,10 +149,20 @@ CHECK_JS = r"""([columns, minPt]) => {
   const noAlt = [...document.querySelectorAll('.md-content img')].filter(i => !i.alt || /No description/.test(i.alt)).map(i => i.src.slice(0, 80));
   const href = sel => { const a = document.querySelector(sel); return a ? new URL(a.href).pathname : null; };
   return {brokenImages, arithmatex, rawTex, katex: document.querySelectorAll('.katex').length,
-          blocks: blocks.length, scrolling, longLines, markdownInCode, smallFigures, noAlt,
+          blocks: blocks.length, scrolling, longLines, longOutput, markdownInCode, smallFigures, noAlt,
           next: href('.dl-pager__next'), prev: href('.dl-pager__prev'),
           footerNext: href('.md-footer__link--next'), footerPrev: href('.md-footer__link--prev')};
 }"""
+
+
+def code_width_enforced() -> bool:
+    """Whether ruff holds the code to CODE_COLUMNS (then a longer line on a page fails)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    ruff = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("tool", {}).get("ruff", {})
+    return ruff.get("line-length", 88) <= CODE_COLUMNS
 
 
 def watch(page, server: str, events: list[str]) -> None:
@@ -165,6 +178,7 @@ def test_every_page_in_chromium(built_site, server, browser):
     urls = page_urls(built_site)
     assert len(urls) >= 5
     order = reading_urls()
+    strict = code_width_enforced()  # until the code is wrapped at 88 columns, long lines only warn
     problems, long_lines, stats = [], [], {"pages": 0, "blocks": 0}
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     page = ctx.new_page()
@@ -190,7 +204,9 @@ def test_every_page_in_chromium(built_site, server, browser):
             events.append(f"figures shown too small to read (< {MIN_PT} pt): {info['smallFigures']}")
         if info["noAlt"]:
             events.append(f"images without alt text: {info['noAlt'][:3]}")
-        long_lines += [f"{url}: {x}" for x in info["longLines"]]
+        if info["longLines"] and strict:
+            events.append(f"code lines longer than {CODE_COLUMNS} columns scroll at 1280 px: {info['longLines'][:3]}")
+        long_lines += [f"{url}: {x}" for x in info["longLines"] + info["longOutput"]]
         if url in order:
             i = order.index(url)
             want_next = order[i + 1] if i + 1 < len(order) else None
@@ -201,13 +217,13 @@ def test_every_page_in_chromium(built_site, server, browser):
                 events.append(f"in-page {info['prev']} <- -> {info['next']}, learning path {want_prev} <- -> {want_next}")
         problems += [f"{url}: {e}" for e in events]
     ctx.close()
-    if long_lines:  # lines over 88 columns are ruff's to catch; here they are only counted
+    if long_lines:  # printed output, and code while ruff allows longer lines: counted, not failed
         warnings.warn(f"{len(long_lines)} code blocks scroll at 1280 px because a line is longer than "
                       f"{CODE_COLUMNS} columns, e.g. {long_lines[:3]}", stacklevel=1)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "code-blocks-1280.txt").write_text(
         f"{stats['pages']} pages, {stats['blocks']} code blocks, {len(long_lines)} scroll "
-        f"(all because of lines over {CODE_COLUMNS} columns)\n" + "\n".join(long_lines) + "\n")
+        f"(each because of a line over {CODE_COLUMNS} columns)\n" + "\n".join(long_lines) + "\n")
     assert not problems, "\n".join(problems[:40])
 
 

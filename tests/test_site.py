@@ -81,4 +81,4 @@ def test_catalog_pages_rank_below_chapters(built_site):
 
     docs = json.loads((built_site / "search" / "search_index.json").read_text())["docs"]
     boosts = {d["location"].split("#")[0]: d.get("boost", 1) for d in docs}
-    assert boosts["papers/survey/"] < 1 and boosts["notes/schedules/"] == 1
+    assert boosts["papers/survey/"] < boosts["api/samplers/"] < boosts["notes/schedules/"] == 1

@@ -5,7 +5,8 @@ screen readers and as HTML for the eye; Material's search indexed all three, so 
 preview read "ε\\varepsilonε". `on_page_content` marks the MathML half
 `data-search-exclude`, which Material's indexer skips, so the index keeps the text a
 reader sees. Catalog pages (papers/ sections) get a lower search boost than the chapters,
-so a query like "Karras" finds the EDM chapter before the paper's catalog rows. Tables
+so a query like "Karras" finds the chapters before the paper's catalog rows; the API
+reference pages rank below the chapters as well. Tables
 that are mostly numbers (benchmarks, measured errors) are left out of the index too:
 a preview of forty numbers reads as noise.
 """
@@ -16,14 +17,16 @@ import re
 
 CATALOG_PREFIX = "papers/"
 CATALOG_BOOST = 0.3  # Material's default is 1
+REFERENCE_PREFIX, REFERENCE_BOOST = "api/", 0.5  # the API reference: below the chapters too
 MATHML = '<span class="katex-mathml">'
 
 
 def on_page_markdown(markdown, page, config, files):
     uri = page.file.src_uri
     if uri.startswith(CATALOG_PREFIX) and uri != CATALOG_PREFIX + "index.md":
-        search = page.meta.setdefault("search", {})
-        search.setdefault("boost", CATALOG_BOOST)
+        page.meta.setdefault("search", {}).setdefault("boost", CATALOG_BOOST)
+    elif uri.startswith(REFERENCE_PREFIX):
+        page.meta.setdefault("search", {}).setdefault("boost", REFERENCE_BOOST)
     return markdown
 
 
