@@ -13,7 +13,7 @@ KATEX_DIR := $(VENV)/node/node_modules/katex
 HOST ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: serve test build figures figures-quick lint bench browser-deps clean help
+.PHONY: serve test build figures figures-quick snippet-outputs lint bench browser-deps clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make test   - set up .venv and run the whole test suite"
 	@echo "make build  - strict site build into site/"
 	@echo "make figures [FORCE=1] - render stale figures (CUDA when available)"
+	@echo "make snippet-outputs - run every snippet and keep its output for the site"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,10 @@ browser-deps:
 
 figures: $(VENV)/.docs
 	$(PY) -m tools.figures $(if $(FORCE),--force,)
+
+# the printed output shown under each snippet on the site (tests/test_snippets.py)
+snippet-outputs: $(VENV)/.test
+	UPDATE_SNIPPET_OUTPUTS=1 $(PY) -m pytest -q -n 2 tests/test_snippets.py
 
 serve: $(VENV)/.docs
 	$(PY) -m tools.figures

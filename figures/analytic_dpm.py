@@ -14,10 +14,10 @@ FIGURES = {
                "by beta_n: beta_tilde_n over beta_n rising from about 0.45 to 1, the constant 1 for beta_n, "
                "and the Analytic-DPM optimum for two 1-D mixtures: for broad components it stays near 1; "
                "for narrow components it follows beta_tilde up to about n = 100 and moves to 1 at large n.",
-        "caption": "Optimal reverse variances of DDPM steps on the linear schedule, relative to β_n. With "
+        "caption": "Optimal reverse variances of DDPM steps on the linear schedule, relative to $\\beta_n$. With "
                    "broad components (the mixture of the check, stds 0.2–0.5) the noise of the early steps "
-                   "is far below the data's own spread and the optimum is ≈ β_n. With narrow components "
-                   "(same means, std 0.005) it follows β̃_n until the noise level approaches the distance "
+                   "is far below the data's own spread and the optimum is $\\approx \\beta_n$. With narrow components "
+                   "(same means, std 0.005) it follows $\\tilde\\beta_n$ until the noise level approaches the distance "
                    "between the modes. Neither fixed choice is right everywhere.",
     },
 }

@@ -14,8 +14,8 @@ FIGURES = {
                "1-D three-component Gaussian mixture. With eta = 0 the paths are smooth curves that fan out "
                "to the three modes; with eta = 1 they are jagged but end in the same three modes. A density "
                "of the data is drawn at the right edge of each panel.",
-        "caption": "DDIM paths on an exact 1-D mixture, 100 steps, the same starting noise. Left: η = 0, "
-                   "the deterministic probability-flow trajectories. Right: η = 1, DDPM's ancestral chain. "
+        "caption": "DDIM paths on an exact 1-D mixture, 100 steps, the same starting noise. Left: $\\eta = 0$, "
+                   "the deterministic probability-flow trajectories. Right: $\\eta = 1$, DDPM's ancestral chain. "
                    "Both end in the data distribution (grey, right edge).",
     },
 }

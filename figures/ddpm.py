@@ -16,10 +16,10 @@ FIGURES = {
                "larger for larger s. Right: "
                "the final sample variance of a 10-step sampler against the data variance s squared, for "
                "fixed-small, fixed-large and optimal variances; only the optimal one lies on the diagonal.",
-        "caption": "Left: the true reverse variance of Gaussian data N(0, s²) lies between β̃_t (s = 0) and "
-                   "β_t (s = 1), the range improved DDPM interpolates in log "
-                   "space. Middle: the weight v with "
-                   "optimal = exp(v log β_t + (1 − v) log β̃_t). Right: with 10 "
+        "caption": "Left: the true reverse variance of Gaussian data $\\mathcal N(0, s^2)$ lies between $\\tilde\\beta_t$ ($s = 0$) and "
+                   "$\\beta_t$ ($s = 1$), the range improved DDPM interpolates in log "
+                   "space. Middle: the weight $v$ with "
+                   "optimal $= \\exp(v \\log \\beta_t + (1 - v) \\log \\tilde\\beta_t)$. Right: with 10 "
                    "respaced steps and the exact noise predictor, fixed-small "
                    "under-disperses and fixed-large "
                    "over-disperses; the optimal variance reproduces the data variance.",

@@ -14,7 +14,7 @@ FIGURES = {
                "Gaussian noise samples to a two-mode Gaussian mixture, coloured by the mode they reach. "
                "Right: straight segments joining each noise sample to the same endpoint, the coupling "
                "that reflow trains on.",
-        "caption": "Left: paths of the 1-rectified flow (the probability-flow ODE with α = 1 − t, σ = t) "
+        "caption": "Left: paths of the 1-rectified flow (the probability-flow ODE with $\\alpha = 1 - t$, $\\sigma = t$) "
                    "from noise (black dots) to the 2-D mixture 'two' (grey dots). Right: straight lines "
                    "between the same pairs, which reflow learns to follow; one Euler step along them would "
                    "be exact if they never crossed.",

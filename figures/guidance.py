@@ -18,10 +18,10 @@ FIGURES = {
                "probability-flow ODE with weight 4, which is narrower and shifted right. Right: the "
                "normaliser Z_gamma(x) = sum over classes of p(k|x)^gamma for gamma 0.5, 2 and 4, "
                "dipping between the class means for gamma above 1.",
-        "caption": "Classifier guidance with weight γ = 4 on an exact mixture (classes at −2, 0, 2, "
+        "caption": "Classifier guidance with weight $\\gamma = 4$ on an exact mixture (classes at −2, 0, 2, "
                    "std 0.5; guiding towards the class at 2). The guided sampler (solid black) is much "
-                   "sharper than the tilted density p(x) p(y|x)^γ it is often said to sample. Right: "
-                   "Σ_k p(k|x)^γ is not 1, so p(y|x)^γ is not a classifier; the tempered classifier "
+                   "sharper than the tilted density $p(x)\\, p(y \\mid x)^\\gamma$ it is often said to sample. Right: "
+                   "$\\sum_k p(k \\mid x)^\\gamma$ is not 1, so $p(y \\mid x)^\\gamma$ is not a classifier; the tempered classifier "
                    "divides by it.",
     },
 }
@@ -83,7 +83,7 @@ def render(quick: bool, device: str) -> dict:
     ax.set_ylabel("density")
     ax.set_xlim(-4, 4.5)
     ax.legend(fontsize=8, loc="upper left")
-    ax.set_title("what guidance with weight γ = 4 samples")
+    ax.set_title("what guidance with weight $\\gamma = 4$ samples")
     for i, g in enumerate((0.5, 2.0, 4.0)):
         ax2.plot(xs, (post**g).sum(1), color=PALETTE[i + 3], label=f"γ = {g}")
     ax2.axhline(1.0, color="0.5", lw=0.8)

@@ -28,9 +28,9 @@ FIGURES = {
                "with eta 1 (jagged paths that jump across the plane at high noise). The 40 end points of "
                "all three samplers lie on the modes of the ring, but the ancestral samplers put them on "
                "different modes than DDIM.",
-        "caption": "The same starting noise, 20 steps on a Karras grid, then the final step to σ̃ = 0 "
-                   "(black: the 40 samples; lines: 8 of the paths, in the VP variable x). DDIM follows the "
-                   "probability-flow ODE; the ancestral samplers (η = 1) re-draw part of the state at "
+        "caption": "The same starting noise, 20 steps on a Karras grid, then the final step to $\\tilde\\sigma = 0$ "
+                   "(black: the 40 samples; lines: 8 of the paths, in the VP variable $x$). DDIM follows the "
+                   "probability-flow ODE; the ancestral samplers ($\\eta = 1$) re-draw part of the state at "
                    "every step and reach the same distribution by a random route.",
     },
 }
@@ -63,7 +63,7 @@ def render(quick: bool, device: str) -> dict:
     data = ring.sample(2000, torch.Generator().manual_seed(SEED + 2)).numpy()
     fig2, axes = plt.subplots(1, 3, figsize=(10, 3.6), sharex=True, sharey=True)
     panels = [("DDIM (η = 0)", "ddim", {}), ("Euler a (DDIM, η = 1)", "ddim", {"eta": 1.0}),
-              ("DPM++ 2S a (η = 1)", "dpmpp_2s_ancestral", {"eta": 1.0})]
+              ("DPM++ 2S a ($\\eta = 1$)", "dpmpp_2s_ancestral", {"eta": 1.0})]
     for k, (a, (label, method, kw)) in enumerate(zip(axes, panels)):
         path = []
         out = sample(eps2, x0, ns, method, steps=20, skip_type="karras", generator=torch.Generator().manual_seed(3),

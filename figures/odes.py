@@ -16,9 +16,9 @@ FIGURES = {
                "exact solution and for 5-step Euler and exponential "
                "solutions; the exponential one tracks the "
                "exact curve more closely.",
-        "caption": "The probability-flow ODE of Gaussian data N(0.7, "
-                   "0.02²) (linear VP schedule), solved from "
-                   "t = 1 to t = 10⁻³ on a grid uniform in λ. Both methods are first order, but the "
+        "caption": "The probability-flow ODE of Gaussian data $\\mathcal N(0.7, "
+                   "0.02^2)$ (linear VP schedule), solved from "
+                   "$t = 1$ to $t = 10^{-3}$ on a grid uniform in $\\lambda$. Both methods are first order, but the "
                    "exponential step (DDIM / DPM-Solver-1) integrates the linear part exactly and only has "
                    "to follow the change of the noise prediction.",
     },

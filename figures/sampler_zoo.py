@@ -30,9 +30,9 @@ FIGURES = {
                "cross near 20 evaluations. Middle and right: paths of 40 points from noise to an "
                "8-mode ring, with Euler and no churn (smooth curves) and with churn (jagged paths that "
                "still end on the modes).",
-        "caption": "Left: Euler and Heun in the EDM formulation (Karras grid, ρ = 7), error against the "
+        "caption": "Left: Euler and Heun in the EDM formulation (Karras grid, $\\rho = 7$), error against the "
                    "exact ODE solution per model evaluation. Middle and right: 25 Euler steps from the "
-                   "same noise without and with churn (S_churn = 40 for 0.05 ≤ σ̃ ≤ 1), drawn in VP scale; "
+                   "same noise without and with churn ($S_\\text{churn} = 40$ for $0.05 \\le \\tilde\\sigma \\le 1$), drawn in VP scale; "
                    "churn re-injects noise late in sampling, so the paths wander but end on the modes.",
     },
     "sde-samplers-moments": {

@@ -13,22 +13,23 @@ FIGURES = {
         "alt": "Three panels against time t from 0 to 1: alpha_t falls from 1 to near 0, sigma_t rises from 0 "
                "to near 1, and lambda_t falls from about +5 to about -5, for the discrete linear, discrete "
                "cosine, continuous linear VP and scaled-linear schedules.",
-        "caption": "α_t, σ_t and the half log-SNR λ_t = log(α_t/σ_t) of common VP schedules. The cosine "
+        "caption": "$\\alpha_t$, $\\sigma_t$ and the half log-SNR $\\lambda_t = \\log(\\alpha_t/\\sigma_t)$ of common VP schedules. The cosine "
                    "schedule destroys information more evenly in t; the linear one spends most of [0, 1] "
-                   "at low SNR. The DDPM table (β from 1e-4 to 0.02 over 1000 steps) and the continuous linear VP SDE "
-                   "(β(t) from 0.1 to 20) are the same schedule, one sampled and one continuous (dashed).",
+                   "at low SNR. The DDPM table ($\\beta$ from $10^{-4}$ to $0.02$ over 1000 steps) and the continuous linear VP SDE "
+                   "($\\beta(t)$ from 0.1 to 20) are the same schedule, one sampled and one continuous (dashed).",
     },
     "schedules-noising": {
         "alt": "A grid of a handwritten digit noised at eleven times from t = 0 to t = 1, one row for the linear "
                "and one for the cosine schedule; the digit fades earlier under the linear schedule.",
-        "caption": "One digit noised with the same ε along t: x_t = α_t x_0 + σ_t ε. Under the linear schedule "
-                   "the digit is gone by t ≈ 0.5; the cosine schedule keeps it visible longer.",
+        "caption": "One digit noised with the same $\\varepsilon$ along $t$: $x_t = \\alpha_t x_0 + \\sigma_t \\varepsilon$."
+                   " Under the linear schedule "
+                   "the digit is gone by $t \\approx 0.5$; the cosine schedule keeps it visible longer.",
     },
     "schedules-time-grids": {
         "alt": "Four rows of dots on the lambda axis, showing where ten sampling steps fall for the time-uniform, "
                "logSNR, time-quadratic and Karras spacings.",
-        "caption": "Where ten sampler steps land, in λ, for the four continuous spacings on the DDPM linear "
-                   "schedule. logSNR spacing is uniform in λ by construction.",
+        "caption": "Where ten sampler steps land, in $\\lambda$, for the four continuous spacings on the DDPM linear "
+                   "schedule. logSNR spacing is uniform in $\\lambda$ by construction.",
     },
 }
 

@@ -20,7 +20,7 @@ FIGURES = {
                    "Plain Langevin with the exact score keeps the "
                    "split of its uniform starting points (about 0.5 / 0.5); "
                    "annealed Langevin (20 noise levels "
-                   "from σ = 20 to 0.05) crosses between the modes while they are merged and recovers the "
+                   "from $\\sigma = 20$ to $0.05$) crosses between the modes while they are merged and recovers the "
                    "weights.",
     },
 }

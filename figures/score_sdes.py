@@ -17,7 +17,7 @@ FIGURES = {
                "over t from 0 to 1. Left: smooth probability-flow ODE trajectories from t = 1 down to t = 0, "
                "fanning out into the three modes. Right: jagged reverse-time SDE trajectories that also end "
                "in the three modes.",
-        "caption": "The same marginals p_t (background), two ways "
+        "caption": "The same marginals $p_t$ (background), two ways "
                    "back from noise. Left: the probability-flow "
                    "ODE moves each point deterministically. Right: the reverse-time SDE (Euler–Maruyama) "
                    "takes noisy paths. Both use the exact score of the mixture and end in the data "

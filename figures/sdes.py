@@ -16,11 +16,11 @@ FIGURES = {
                "shrink the mean to zero and approach "
                "unit variance, sub-VP more slowly.",
         "caption": "Euler–Maruyama paths of the three SDEs of Song "
-                   "et al. (2021) from x₀ = 1.5, with the exact "
-                   "Gaussian marginals (mean ± 2 std, from the moment equations; VP from "
+                   "et al. (2021) from $x_0 = 1.5$, with the exact "
+                   "Gaussian marginals (mean $\\pm$ 2 std, from the moment equations; VP from "
                    "NoiseScheduleVP('linear')). VE keeps the mean and lets the "
                    "variance explode; VP and sub-VP "
-                   "forget x₀ and end near N(0, 1).",
+                   "forget $x_0$ and end near $\\mathcal N(0, 1)$.",
     },
 }
 

@@ -82,8 +82,8 @@ def render(quick: bool, device: str) -> dict:
         ax.spines[spine].set_visible(False)
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in KINDS.values()]
     ax.legend(handles, ["input conv", "ResBlock", "ResBlock + attention", "downsample (ResBlock)",
-                        "upsample (ResBlock)", "middle: Res, attention, Res"], ncol=6, loc="upper center",
-              fontsize=8)
+                        "upsample (ResBlock)", "middle: Res, attention, Res"], ncol=3, loc="upper center",
+              fontsize=9)
     ax.set_title("ADM UNet, 64x64_diffusion: input blocks (left), middle block, output blocks (right)")
     return {"unet-architecture": fig}
 
@@ -91,5 +91,6 @@ def render(quick: bool, device: str) -> dict:
 def _box(ax, x, level, kind, width):
     y = -level
     ax.add_patch(Rectangle((x - 0.4, y - 0.3), 0.8, 0.6, color=KINDS[kind], zorder=2))
-    ax.text(x, y, str(width), ha="center", va="center", fontsize=6.5, color="white", zorder=3, rotation=90)
+    ax.text(x, y, str(width), ha="center", va="center", fontsize=6.5, color="white", zorder=3, rotation=90,
+            gid="detail")  # channel counts: read them zoomed in
     return x, y

@@ -36,12 +36,27 @@ def test_provenance_records_are_complete():
     for family in FAMILIES:
         rec = fig_tool.record(family)
         assert rec is not None, family
-        for key in ["hash", "commit", "device", "torch", "seed", "seconds", "figures"]:
+        for key in ["hash", "device", "torch", "seed", "seconds", "figures"]:
             assert key in rec, (family, key)
+        # the source is named by its hash, never by a commit that may be "+dirty"
+        assert "commit" not in rec and "dirty" not in json.dumps(rec), family
         for name, meta in rec["figures"].items():
             assert len(meta["alt"]) >= 30, f"{name}: alt text too short to describe the figure"
+            assert "$" not in meta["alt"] and "\\" not in meta["alt"], f"{name}: TeX in the alt text"
             assert meta["caption"], name
             assert (fig_tool.FIG_OUT / meta["file"]).exists(), name
+
+
+def test_figures_are_readable_at_display_size():
+    """The smallest text, at the width a page shows the figure, is at least 10 pt."""
+    small = {}
+    for family in FAMILIES:
+        for name, meta in fig_tool.record(family)["figures"].items():
+            if meta["display_pt"] < fig_tool.MIN_DISPLAY_PT - 0.05:
+                small[name] = meta["display_pt"]
+            if "portrait" in meta:
+                assert (fig_tool.FIG_OUT / meta["portrait"]["file"]).exists(), name
+    assert not small, f"figures whose smallest text displays below 10 pt: {small}"
 
 
 def test_every_placed_figure_exists_and_every_figure_is_placed():
@@ -53,7 +68,7 @@ def test_every_placed_figure_exists_and_every_figure_is_placed():
 
 def test_no_orphan_images():
     declared = {n for f in FAMILIES for n in fig_tool.static_info(f)["FIGURES"]}
-    files = {p.stem for p in fig_tool.FIG_OUT.glob("*.png")}
+    files = {p.stem.removesuffix("-portrait") for p in fig_tool.FIG_OUT.glob("*.png")}
     assert files <= declared, f"images with no figure script: {sorted(files - declared)}"
     records = {p.stem for p in fig_tool.FIG_OUT.glob("*.json")}
     assert records <= set(FAMILIES), sorted(records - set(FAMILIES))

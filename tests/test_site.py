@@ -60,3 +60,25 @@ def test_source_sections_are_embedded_not_pasted(built_site):
     text = html_lib.unescape(text)
     for line in section.strip().splitlines():
         assert line.strip() in text, f"embedded section differs from the source at: {line!r}"
+
+
+def test_search_index_holds_text_not_tex(built_site):
+    """KaTeX's MathML (and its TeX annotation) stays out of the index; prose has no TeX."""
+    import json
+
+    docs = json.loads((built_site / "search" / "search_index.json").read_text())["docs"]
+    commands = "frac|mathrm|mathcal|mathbb|varepsilon|epsilon|alpha|beta|sigma|lambda|left|right|sum|int|hat|bar|tilde"
+    tex = re.compile(rf"\\(?:{commands})\b|\\[(\[]|\$\$")
+    code = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
+    bad = [d["location"] for d in docs if tex.search(code.sub("", d["text"]))
+           and not d["location"].startswith("api/")]  # docstrings quote TeX in code
+    assert len(docs) > 300
+    assert not bad, f"{len(bad)} search entries with TeX source, e.g. {bad[:5]}"
+
+
+def test_catalog_pages_rank_below_chapters(built_site):
+    import json
+
+    docs = json.loads((built_site / "search" / "search_index.json").read_text())["docs"]
+    boosts = {d["location"].split("#")[0]: d.get("boost", 1) for d in docs}
+    assert boosts["papers/survey/"] < boosts["api/samplers/"] < boosts["notes/schedules/"] == 1

@@ -68,9 +68,16 @@ def plain_tex(tex: str) -> str:
     return tex.replace("{", "").replace("}", "").replace("\\", "")
 
 
+def _toc_math(m: re.Match) -> str:
+    tex = html.unescape(m.group(1) or m.group(2) or "")
+    out, err = render(tex, False)
+    return out if err is None else html.escape(plain_tex(tex))
+
+
 def _clean_toc(items) -> None:
+    """Typeset math in table-of-contents entries (Material shows the title as HTML)."""
     for item in items:
-        item.title = TEX_IN_TITLE.sub(lambda m: plain_tex(m.group(1) or m.group(2) or ""), item.title)
+        item.title = TEX_IN_TITLE.sub(_toc_math, item.title)
         _clean_toc(item.children)
 
 
