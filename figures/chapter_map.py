@@ -1,10 +1,9 @@
 """The chapter map on the landing page: the learning path as four columns of boxes.
 
 Drawn from the same source as the site's reading order: the "read" links of
-docs/learning-path.md, read by docs/hooks/reading_order.py.
+docs/learning-path.md, read by tools/hooks/reading_order.py.
 """
 
-import sys
 import textwrap
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: I001
 from figures._style import PALETTE, apply_style
 
 ROOT = Path(__file__).resolve().parents[1]
-DEPENDS = ["docs/learning-path.md", "docs/hooks/reading_order.py"]
+DEPENDS = ["docs/learning-path.md", "tools/hooks/reading_order.py"]
 SEED = 0
 COLUMNS = [("Foundations", ("notes/",)), ("Math review", ("math/",)),
            ("Samplers", ("samplers/",)), ("Demos, models, practice", ("demos/", "models/", "guides/"))]
@@ -33,8 +32,7 @@ FIGURES = {
 
 
 def render(quick: bool, device: str) -> dict:
-    sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-    import reading_order
+    from tools.hooks import reading_order
 
     apply_style()
     titles = reading_order.learning_path_titles()  # {page: its link text}, in order

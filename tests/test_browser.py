@@ -18,7 +18,6 @@ import http.server
 import os
 import re
 import shutil
-import sys
 import threading
 import warnings
 from pathlib import Path
@@ -28,8 +27,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.browser
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-import reading_order  # noqa: E402  (docs/hooks/reading_order.py)
+from tools.hooks import reading_order  # noqa: E402
 
 CODE_COLUMNS = 88  # snippets and embedded source are wrapped at this width
 MIN_PT = 10.0

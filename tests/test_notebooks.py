@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -13,7 +12,6 @@ import pytest
 from tools import notebooks as nb_tool
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
 
 NOTEBOOKS = nb_tool.notebooks()
 REPO = "difflearn/difflearn"
@@ -67,7 +65,7 @@ def test_notebook_executes_in_quick_mode(path, built_site):
 
 
 def test_notebook_math_is_rewritten_for_katex():
-    import katex  # docs/hooks/katex.py
+    from tools.hooks import katex
 
     cell = ('<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput" data-mime-type="text/markdown">'
             '<p>score $\\nabla \\log p$ costs $5 and $6</p><p>$$x_t = \\alpha_t x_0$$</p></div>'

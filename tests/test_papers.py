@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import html.parser
 import http.server
-import importlib.util
 import os
 import posixpath
 import re
@@ -29,16 +28,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 from tools import papers as P  # noqa: E402
+from tools.hooks import papers as HOOK  # noqa: E402
 
-HOOK = _load("papers_hook_under_test", ROOT / "docs" / "hooks" / "papers.py")
 TAXONOMY = P.load_taxonomy(ROOT / "papers")
 RECORDS = P.load_records(ROOT / "papers", TAXONOMY)
 BY_KEY = {r["key"]: r for r in RECORDS}
@@ -655,12 +647,13 @@ def _mini_site(tmp: Path, extra_page: str | None = None, site_url: str = "http:/
     config = {
         "site_name": "papers test", "docs_dir": str(docs), "site_url": site_url,
         "theme": {"name": "material", "font": False, "features": ["navigation.instant"]},
-        "hooks": [str(ROOT / "docs" / "hooks" / "papers.py")],
+        "hooks": [str(ROOT / "tools" / "hooks" / "papers.py")],
         "markdown_extensions": ["attr_list", "md_in_html", "tables", {"toc": {"permalink": True}}],
         "plugins": [], "nav": nav,
     }
     (tmp / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    # built elsewhere than the repository root: the hook's `tools` package is found through PYTHONPATH
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(tmp / "mkdocs.yml"),
                            "-d", str(tmp / "site")], capture_output=True, text=True, env=env, cwd=tmp)
 

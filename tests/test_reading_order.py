@@ -1,20 +1,18 @@
 """One reading order: the nav in mkdocs.yml lists the learning path's pages in its order.
 
 The in-page Previous/Next and Material's footer both follow the nav
-(docs/hooks/reading_order.py), so this test and the build's own check keep all three
+(tools/hooks/reading_order.py), so this test and the build's own check keep all three
 equal; the browser test checks the rendered links.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-import reading_order  # noqa: E402  (docs/hooks/reading_order.py)
+from tools.hooks import reading_order  # noqa: E402
 
 
 class _Loader(yaml.SafeLoader):
@@ -33,7 +31,7 @@ def test_learning_path_lists_the_chapters():
     path = reading_order.learning_path()
     assert path[0] == "notes/schedules.md"
     assert len(path) >= 25
-    for page in path:  # the papers pages are made by docs/hooks/papers.py
+    for page in path:  # the papers pages are made by tools/hooks/papers.py
         assert page.startswith("papers/") or (ROOT / "docs" / page).exists(), page
 
 

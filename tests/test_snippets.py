@@ -1,7 +1,7 @@
 """Every snippet runs, every snippet is shown on some page, and the output shown is current.
 
 Each snippet's stdout is kept in docs/assets/snippet-output/<dir>/<name>.txt, and the
-page shows it under the snippet (docs/hooks/snippet_output.py). A run whose output no
+page shows it under the snippet (tools/hooks/snippet_output.py). A run whose output no
 longer matches the committed file fails; `UPDATE_SNIPPET_OUTPUTS=1 pytest
 tests/test_snippets.py` (or `make snippet-outputs`) rewrites the files. Numbers are
 compared loosely (see `same_output`), so float noise between machines does not fail.
@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "docs" / "hooks"))
-from snippet_output import output_path  # noqa: E402  (docs/hooks/snippet_output.py)
+from tools.hooks.snippet_output import output_path  # noqa: E402
 
 UPDATE = os.environ.get("UPDATE_SNIPPET_OUTPUTS") == "1"
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")

@@ -1,4 +1,4 @@
-// Render TeX to HTML with KaTeX for the MkDocs build (docs/hooks/katex.py).
+// Render TeX to HTML with KaTeX for the MkDocs build (tools/hooks/katex.py).
 // Protocol: one JSON object per input line {"tex": "...", "display": bool};
 // one JSON object per output line {"html": "..."} or {"error": "..."}.
 const path = require("path");

@@ -8,7 +8,7 @@
 
 An executed notebook is stored as .cache/notebooks/<stem>-<key>/<stem>.ipynb, where <key>
 hashes the notebook source, every file of the package (src/difflearn: code and weights)
-and the mode. The site build (docs/hooks/notebook_pages.py) asks for `executed(path)` and gives
+and the mode. The site build (tools/hooks/notebook_pages.py) asks for `executed(path)` and gives
 mkdocs-jupyter the executed file, so a notebook runs again only when it or the package
 changed. A cell that raises is an error here and in the site build.
 """

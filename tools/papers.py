@@ -8,7 +8,7 @@ Usage (from the repository root)::
     python -m tools.papers bib > difflearn.bib
     python -m tools.papers stats
 
-The site hook `docs/hooks/papers.py` and `tests/test_papers.py` use the same
+The site hook `tools/hooks/papers.py` and `tests/test_papers.py` use the same
 functions, so a record that passes `check` also builds.
 """
 

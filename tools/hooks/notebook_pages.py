@@ -30,7 +30,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 log = logging.getLogger("mkdocs.hooks.notebook_pages")
-from tools import notebooks as nb_tool  # noqa: E402  (the repository's `tools` package: run mkdocs from the root)
+try:
+    from tools import notebooks as nb_tool  # noqa: E402
+except ModuleNotFoundError as err:  # mkdocs started elsewhere than the repository root
+    raise PluginError(
+        "the site's hooks import the repository's `tools` package: build from the "
+        "repository root with `python -m mkdocs` (or `make serve` / `make build`)"
+    ) from err
 
 DEMO_PREFIX = "demos/"
 MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)

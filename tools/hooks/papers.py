@@ -53,7 +53,13 @@ HTML_CODE_RE = re.compile(r"<(pre|code)[\s>].*?</\1>", re.S)
 API_RE = re.compile(r"^:::\s*(difflearn(?:\.[A-Za-z_]\w*)*)", re.M)
 
 
-from tools import papers as P  # noqa: E402  (the repository's `tools` package: run mkdocs from the root)
+try:
+    from tools import papers as P  # noqa: E402
+except ModuleNotFoundError as err:  # mkdocs started elsewhere than the repository root
+    raise PluginError(
+        "the site's hooks import the repository's `tools` package: build from the "
+        "repository root with `python -m mkdocs` (or `make serve` / `make build`)"
+    ) from err
 
 # --------------------------------------------------------------------------- citations
 
