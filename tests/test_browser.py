@@ -154,13 +154,14 @@ CHECK_JS = r"""([columns, minPt]) => {
 
 
 def code_width_enforced() -> bool:
-    """Whether ruff holds the code to CODE_COLUMNS (then a longer line on a page fails)."""
+    """Whether ruff holds the code shown on pages (src/, snippets/) to CODE_COLUMNS."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
-    ruff = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("tool", {}).get("ruff", {})
-    return ruff.get("line-length", 88) <= CODE_COLUMNS
+    widths = [tomllib.loads((ROOT / d / "ruff.toml").read_text()).get("line-length", 999)
+              for d in ("src", "snippets")]
+    return max(widths) <= CODE_COLUMNS
 
 
 def watch(page, server: str, events: list[str]) -> None:
