@@ -18,7 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Runner, check_choice, make_grid, noise_source, x0_from_eps
+from .core import (
+    Runner,
+    check_choice,
+    grad_option,
+    make_grid,
+    noise_source,
+    x0_from_eps,
+)
 
 VARIANCES = ("small", "large")
 
@@ -41,6 +48,7 @@ def ddpm_coefficients(alpha: np.ndarray, sigma: np.ndarray, variance: str = "sma
 # --8<-- [end:ddpm_coefficients]
 
 
+@grad_option
 def ddpm(
     model_fn,
     x,
