@@ -131,11 +131,13 @@ def check_tensor(
 
 
 # --8<-- [start:check_images]
-def check_images(name: str, x, slack: float = 0.5) -> torch.Tensor:
-    """Raise unless `x` is a finite float image batch `(B, C, H, W)` in [-1, 1].
+def check_images(name: str, x) -> torch.Tensor:
+    """Raise unless `x` is a finite float image batch `(B, C, H, W)` meant to be in
+    [-1, 1].
 
-    Values up to `slack` outside the range pass (samples overshoot a little); integer
-    images (uint8 0..255) and images in [0, 1] get the conversion that fixes them.
+    Samples may overshoot the range (the metrics clamp them); what is refused is the
+    common mistake of another convention: integer images (uint8 0..255), float images
+    in [0, 1] or in [0, 255] — each with the conversion that fixes it.
     """
     if isinstance(x, torch.Tensor) and not x.is_floating_point():
         raise TypeError(
@@ -149,9 +151,10 @@ def check_images(name: str, x, slack: float = 0.5) -> torch.Tensor:
             f"{name} must be in [-1, 1]; got values in [0, 1] ({lo:.3g}..{hi:.3g}): "
             "convert with 2 * x - 1"
         )
-    if lo < -1.0 - slack or hi > 1.0 + slack:
+    if lo >= 0.0 and hi > 2.0:
         raise ValueError(
-            f"{name} must be in [-1, 1], got values in [{lo:.4g}, {hi:.4g}]"
+            f"{name} must be in [-1, 1]; got values in [{lo:.4g}, {hi:.4g}] (0..255?): "
+            "convert with x / 127.5 - 1"
         )
     return x
 
@@ -230,10 +233,14 @@ def check_times(schedule, t, name: str = "t", lo: float | None = None) -> torch.
                 if below and getattr(schedule, "schedule", None) == "discrete"
                 else ""
             )
+            got = (
+                f"{float(t64[0])!r}"
+                if t64.numel() == 1
+                else f"values in [{float(t64.min())!r}, {float(t64.max())!r}]"
+            )
             raise ValueError(
                 f"{name} must lie in [{t_lo:.6g}, {t_hi:.6g}] for {schedule!r}, got "
-                f"values in [{float(t64.min())!r}, {float(t64.max())!r}] ({where} the "
-                f"domain){hint}"
+                f"{got} ({where} the domain){hint}"
             )
     return t64
 

@@ -41,7 +41,7 @@ def time_steps(
     defaults to torch's default dtype, as there.
     """
     check_choice("skip_type", skip_type, SKIP_TYPES)
-    N = check_int("N", N, lo=1)
+    N = check_int("N (the number of steps)", N, lo=1)
     t_T, t_0 = check_number("t_T", t_T), check_number("t_0", t_0)
     rho = check_number("rho", rho, 0.0, lo_open=True)
     check_times(noise_schedule, [t_T, t_0], "t_T and t_0")

@@ -164,10 +164,15 @@ def verify_checkpoint(directory) -> dict:
             raise CheckpointError(f"corrupt manifest {manifest_path}: {err}") from err
         for f, want in manifest["files"].items():
             size = (d / f).stat().st_size
-            if size != want["bytes"] or _sha256(d / f) != want["sha256"]:
+            if size != want["bytes"]:
                 raise CheckpointError(
-                    f"{d / f} does not match the manifest ({size} bytes, "
-                    f"expected {want['bytes']}): the checkpoint is corrupt"
+                    f"{d / f} has {size} bytes, the manifest {want['bytes']}: the "
+                    "checkpoint is truncated or corrupt"
+                )
+            if _sha256(d / f) != want["sha256"]:
+                raise CheckpointError(
+                    f"{d / f} does not match the manifest (SHA-256): it was changed "
+                    "or copied from another save after this checkpoint was written"
                 )
     try:
         state = json.loads((d / "state.json").read_text())
