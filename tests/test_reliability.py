@@ -473,3 +473,17 @@ def test_smaller_items():
 
     with pytest.raises(TypeError, match="scheduler_config"):
         schedule_from_diffusers("a/path")
+
+
+# ---- the sweep itself ------------------------------------------------------------------------
+def test_bad_input_sweep_quick_mode_finds_nothing_bad(tmp_path):
+    """tools/bad_input_sweep.py in its reduced mode: every bad call fails clearly."""
+    import json
+
+    from tools import bad_input_sweep
+
+    bad_input_sweep.main(["--quick", "--json", str(tmp_path / "run.json")])
+    rows = json.loads((tmp_path / "run.json").read_text())["rows"]
+    assert len(rows) > 50
+    bad = [r for r in rows if r["outcome"] in ("silent", "crash", "hang")]
+    assert not bad, bad

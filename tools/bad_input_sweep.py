@@ -387,7 +387,8 @@ def sweep(quick: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as d:
         # warm up the lazy imports (the optimizer pulls in torch._dynamo) outside the
         # time limit: an alarm inside an import leaves a half-initialised module behind
-        _fit_setup(Path(d) / "warm-up", 1)
+        if not quick:
+            _fit_setup(Path(d) / "warm-up", 1)
         try:
             for case in all_cases(Path(d), quick):
                 outcome, detail = run_case(case)

@@ -98,8 +98,6 @@ def model_wrapper(
     with $\alpha_t, \sigma_t$ supplied, which `DPM_Solver` uses so that its step loop
     never re-evaluates the schedule.
     """
-    if not callable(model):
-        raise TypeError(f"model must be a callable, got {type(model).__name__}")
     check_choice("model_type", model_type, MODEL_TYPES)
     if model_type == "flow" and getattr(noise_schedule, "schedule", None) != "flow":
         raise ValueError(
@@ -138,6 +136,8 @@ def model_wrapper(
             f"guidance_scale={guidance_scale!r}: pass "
             "guidance_type='classifier-free' or 'classifier' to use them"
         )
+    if not callable(model):
+        raise TypeError(f"model must be a callable, got {type(model).__name__}")
     model_kwargs = model_kwargs or {}
     classifier_kwargs = classifier_kwargs or {}
     ns = noise_schedule

@@ -206,8 +206,10 @@ def as_times(t, name: str = "t") -> torch.Tensor:
             t64 = torch.as_tensor(np.asarray(t, dtype=np.float64)).reshape(-1)
         except (TypeError, ValueError) as err:
             raise TypeError(f"{name} must hold real times, got {t!r}") from err
-    if not bool(torch.isfinite(t64).all()):
-        raise ValueError(f"{name} must be finite, got {t64.tolist()[:8]}")
+    if t64.numel():
+        lo, hi = (float(v) for v in torch.aminmax(t64))  # one pass; NaN propagates
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"{name} must be finite, got {t64.tolist()[:8]}")
     return t64
 
 
@@ -224,8 +226,9 @@ def check_times(schedule, t, name: str = "t", lo: float | None = None) -> torch.
     if lo is not None:
         t_lo = max(t_lo, lo)
     if t64.numel():
-        below = bool((t64 < t_lo * (1 - 1e-6)).any())
-        if below or bool((t64 > t_hi * (1 + 1e-12)).any()):
+        t_min, t_max = (float(v) for v in torch.aminmax(t64))
+        below = t_min < t_lo * (1 - 1e-6)
+        if below or t_max > t_hi * (1 + 1e-12):
             where = "below" if below else "above"
             hint = (
                 f" (a discrete schedule starts at its first training step, t = 1/N = "
@@ -234,9 +237,9 @@ def check_times(schedule, t, name: str = "t", lo: float | None = None) -> torch.
                 else ""
             )
             got = (
-                f"{float(t64[0])!r}"
+                f"{t_min!r}"
                 if t64.numel() == 1
-                else f"values in [{float(t64.min())!r}, {float(t64.max())!r}]"
+                else f"values in [{t_min!r}, {t_max!r}]"
             )
             raise ValueError(
                 f"{name} must lie in [{t_lo:.6g}, {t_hi:.6g}] for {schedule!r}, got "
