@@ -12,6 +12,7 @@ import torch.multiprocessing as mp
 from difflearn import NoiseScheduleVP, UNetModel, beta_schedule
 from difflearn.data import load_digits
 from difflearn.training import TrainConfig, diffusion_loss, drop_labels, ema_update, make_batch_fn, noised, train_diffusion
+from difflearn.training.checkpoints import find_checkpoint
 
 BETAS = beta_schedule("linear", 1000)
 
@@ -84,10 +85,11 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     kw = dict(labels=y, label_dropout=0.3, null_class=10)
     full = train_diffusion(tiny_unet(11), x, ns, config=cfg(steps=6), device="cpu", **kw)
     train_diffusion(tiny_unet(11), x, ns, config=cfg(steps=3), checkpoint_dir=tmp_path, device="cpu", **kw)
-    state = json.loads((tmp_path / "state.json").read_text())
+    ckpt = find_checkpoint(tmp_path)  # one complete, atomically written directory
+    state = json.loads((ckpt / "state.json").read_text())
     assert state["step"] == 3 and len(state["losses"]) == 3
     # the trainer state must load without unpickling code
-    torch.load(tmp_path / "trainer.pt", weights_only=True)
+    torch.load(ckpt / "trainer.pt", weights_only=True)
     resumed = train_diffusion(tiny_unet(11, seed=99), x, ns, config=cfg(steps=6), checkpoint_dir=tmp_path,
                               device="cpu", **kw)
     assert resumed.losses == full.losses

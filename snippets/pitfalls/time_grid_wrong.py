@@ -2,10 +2,10 @@
 (or calling it with 1000 t).
 
 A model trained on steps n = 0..N-1 sits at continuous time t_n = (n + 1)/N. Two
-symptoms: the schedule is undefined at t = 0 (sigma is NaN there), and feeding the model
-1000 t instead of 1000 (t - 1/N) shows it the noise level of the *next* step. The
-sampler then solves a slightly different ODE: its error stops shrinking as the steps
-grow.
+symptoms: the schedule is undefined at t = 0 (sigma would be NaN there, so difflearn
+refuses the time), and feeding the model 1000 t instead of 1000 (t - 1/N) shows it the
+noise level of the *next* step. The sampler then solves a slightly different ODE: its
+error stops shrinking as the steps grow.
 """
 
 import torch
@@ -20,12 +20,18 @@ model = gm.noise_fn(
     ns, time_input="discrete"
 )  # model(x, n): an exact model trained on n = 0..999
 
-# symptom 1: the discrete schedule starts at t = 1/N;
-# at t = 0 it is extrapolated past alpha = 1
-assert torch.isnan(ns.marginal_std(torch.tensor([0.0], dtype=torch.float64))).all()
+# symptom 1: the discrete schedule starts at t = 1/N; at t = 0 it would be
+# extrapolated past alpha = 1 (sigma = NaN), so the query is refused
+try:
+    ns.marginal_std(torch.tensor([0.0], dtype=torch.float64))
+    raise AssertionError("t = 0 must be refused")
+except ValueError as err:
+    assert "1/N" in str(err)
 
-# symptom 2: the model called with n = 1000 t is one step off at every call
-model_fn = lambda x, t: model(x, 1000 * t)  # WRONG time input
+# symptom 2: the model called with n = 1000 t is one step off at every call (at
+# t = 1 that is n = 1000, past the last step: like a network's, the oracle's input is
+# kept to the steps it was trained on)
+model_fn = lambda x, t: model(x, (1000 * t).clamp(max=999))  # WRONG time input
 x_T = torch.randn(
     512, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64
 )

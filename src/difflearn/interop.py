@@ -41,6 +41,12 @@ def _config(scheduler_config) -> dict:
     config = getattr(
         scheduler_config, "config", scheduler_config
     )  # a scheduler, or its config
+    if isinstance(config, (str, bytes)) or not hasattr(config, "keys"):
+        raise TypeError(
+            "scheduler_config must be a diffusers scheduler, its config or a dict, got "
+            f"{config!r}: nothing is downloaded or read from disk here; load the "
+            "scheduler (or json.load its scheduler_config.json) first"
+        )
     return dict(config)
 
 

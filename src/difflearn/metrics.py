@@ -26,6 +26,7 @@ from torch import nn
 
 from ._deprecated import moved_names
 from .pretrained import load
+from .validate import check_images, check_labels
 
 __getattr__ = moved_names(
     __name__, {"DigitsFeatures": "difflearn.models.digits_features"}
@@ -52,8 +53,10 @@ def features(
     images: torch.Tensor, model: nn.Module | None = None, batch_size: int = 1024
 ) -> torch.Tensor:
     """Features of `images` (clamped to [-1, 1]) under `model` (default: the shipped
-    `digits-features`).
+    `digits-features`). Images must be floats in [-1, 1] (a `ValueError` says how to
+    convert [0, 1] or uint8 ones).
     """
+    check_images("images", images)
     model = _extractor(model)
     p = next(model.parameters())
     out = [
@@ -110,6 +113,8 @@ def digits_fid(
     images_a: torch.Tensor, images_b: torch.Tensor, model: nn.Module | None = None
 ) -> float:
     """The Fréchet distance between Gaussian fits of the features of two image sets."""
+    check_images("images_a", images_a)
+    check_images("images_b", images_b)
     model = _extractor(model)
     return frechet_distance(
         *gaussian_fit(features(images_a, model)),
@@ -128,8 +133,10 @@ def classifier_accuracy(
     `labels`.
 
     Images of another size than the model's (16x16 samples for the 8x8 classifier, say)
-    are resized first.
+    are resized first. `labels` is `(N,)`, one integer class per image.
     """
+    check_images("images", images)
+    check_labels("labels", labels, len(images))
     model = _extractor(model)
     p = next(model.parameters())
     logits = torch.cat(

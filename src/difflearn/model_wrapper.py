@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import torch
 
+from .validate import check_choice, check_number
+
 MODEL_TYPES = ("noise", "x_start", "v", "score", "flow")
 GUIDANCE_TYPES = ("uncond", "classifier", "classifier-free")
 
@@ -96,8 +98,7 @@ def model_wrapper(
     with $\alpha_t, \sigma_t$ supplied, which `DPM_Solver` uses so that its step loop
     never re-evaluates the schedule.
     """
-    if model_type not in MODEL_TYPES:
-        raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {model_type!r}")
+    check_choice("model_type", model_type, MODEL_TYPES)
     if model_type == "flow" and getattr(noise_schedule, "schedule", None) != "flow":
         raise ValueError(
             "model_type='flow' (a straight-path velocity) needs a FlowSchedule, got "
@@ -115,6 +116,28 @@ def model_wrapper(
         raise ValueError(
             f"condition must be given for guidance_type={guidance_type!r}, got None"
         )
+    # a NaN or inf scale would make the guided output NaN, blamed on the model
+    guidance_scale = check_number("guidance_scale", guidance_scale)
+    if (
+        guidance_type == "classifier-free"
+        and unconditional_condition is None
+        and guidance_scale != 1.0
+    ):
+        raise ValueError(
+            "unconditional_condition must be given for classifier-free guidance with "
+            f"guidance_scale={guidance_scale!r} (got None): pass "
+            "unconditional_condition (the null label or empty prompt), or "
+            "guidance_scale=1.0 for the plain conditional model"
+        )
+    if guidance_type == "uncond" and (condition is not None or guidance_scale != 1.0):
+        raise ValueError(
+            "guidance_type='uncond' ignores condition and guidance_scale, got "
+            f"condition={'a tensor' if condition is not None else None}, "
+            f"guidance_scale={guidance_scale!r}: pass "
+            "guidance_type='classifier-free' or 'classifier' to use them"
+        )
+    if not callable(model):
+        raise TypeError(f"model must be a callable, got {type(model).__name__}")
     model_kwargs = model_kwargs or {}
     classifier_kwargs = classifier_kwargs or {}
     ns = noise_schedule
@@ -158,7 +181,7 @@ def model_wrapper(
                 cond_grad = torch.autograd.grad(log_prob.sum(), x_in)[0]
             eps = noise_pred(x, t_continuous, alpha_t, sigma_t)
             return eps - guidance_scale * _per_sample(sigma_t, x) * cond_grad
-        if guidance_scale == 1.0 or unconditional_condition is None:
+        if guidance_scale == 1.0:
             return noise_pred(x, t_continuous, alpha_t, sigma_t, cond=condition)
         # classifier-free: one batch of 2B, unconditional half first
         x_in, t_in = torch.cat([x, x]), torch.cat([t_continuous, t_continuous])

@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validate import check_number
 from .core import (
     Runner,
     at_sigmas,
     from_ve,
+    grad_option,
     make_grid,
     noise_source,
     sigma_levels,
@@ -72,9 +74,8 @@ def _ancestral_2s(
     progress,
     desc,
 ):
-    for name, v, hi in (("eta", eta, 1.0), ("s_noise", s_noise, float("inf"))):
-        if not 0 <= v <= hi:
-            raise ValueError(f"{name} must be in [0, {hi}], got {v!r}")
+    eta = check_number("eta", eta, 0.0, 1.0)
+    s_noise = check_number("s_noise", s_noise, 0.0)
     grid = make_grid(noise_schedule, timesteps, x)
     sig = sigma_levels(grid, denoise_to_zero)
     down, up = ancestral_levels(sig, eta)
@@ -115,6 +116,7 @@ def _ancestral_2s(
     return run.done(from_ve(x, grid, denoise_to_zero))
 
 
+@grad_option
 def dpm2_ancestral(
     model_fn,
     x,
@@ -153,6 +155,7 @@ def dpm2_ancestral(
     )
 
 
+@grad_option
 def dpmpp_2s_ancestral(
     model_fn,
     x,
@@ -188,6 +191,7 @@ def dpmpp_2s_ancestral(
     )
 
 
+@grad_option
 def dpmpp_2s_sde(
     model_fn,
     x,
@@ -213,13 +217,9 @@ def dpmpp_2s_sde(
     ends above $\tilde\sigma = 0$ (first for the intermediate level). Other arguments as
     in `dpm2_ancestral`.
     """
-    for name, v, lo, hi in (
-        ("eta", eta, 0.0, 1.0),
-        ("s_noise", s_noise, 0.0, float("inf")),
-        ("r", r, 1e-6, 1.0),
-    ):
-        if not lo <= v <= hi:
-            raise ValueError(f"{name} must be in [{lo:g}, {hi:g}], got {v!r}")
+    eta = check_number("eta", eta, 0.0, 1.0)
+    s_noise = check_number("s_noise", s_noise, 0.0)
+    r = check_number("r", r, 1e-6, 1.0)
     grid = make_grid(noise_schedule, timesteps, x)
     sig = sigma_levels(grid, denoise_to_zero)
     n = len(sig) - 1

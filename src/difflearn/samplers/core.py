@@ -24,17 +24,21 @@ $\tilde\sigma = \sigma_t/\alpha_t = e^{-\lambda_t}$; `sigma_levels`, `at_sigmas`
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
 
 from ..schedules.vp import Marginals
+from ..validate import check_choice as check_choice  # re-exported for samplers
+from ..validate import check_model_output, check_tensor, check_times
 
 
 class NonFiniteError(FloatingPointError, ValueError):
-    """A model output became NaN or inf while sampling (the message names the step and
-    the time).
+    """A model output, or the sampler's state, became NaN or inf while sampling (the
+    message names the step and the time, or says that every model output was finite).
     """
 
 
@@ -73,17 +77,20 @@ def on_device(m: Marginals, x: torch.Tensor) -> Grid:
 
 
 def at_times(noise_schedule, t, x: torch.Tensor, lambdas=None) -> Grid:
-    """The schedule at the times `t` (any order), for a model that sees
-    tensors like `x`.
+    """The schedule at the times `t` (any order, inside the schedule's domain), for a
+    model that sees tensors like `x`.
     """
-    return on_device(noise_schedule.marginals(t, lambdas), x)
+    return on_device(
+        noise_schedule.marginals(check_times(noise_schedule, t), lambdas), x
+    )
 
 
 def make_grid(
     noise_schedule, timesteps, x: torch.Tensor, increasing: bool = False
 ) -> Grid:
-    """Check `timesteps` (1-D, at least 2 entries, strictly monotone, inside [0, T]) and
-    tabulate it.
+    """Check `timesteps` (1-D, at least 2 entries, strictly monotone, inside the
+    schedule's domain) and `x` (a finite floating tensor with a batch dimension), and
+    tabulate the schedule on the times.
     """
     ts = torch.as_tensor(timesteps)
     if ts.ndim != 1 or len(ts) < 2:
@@ -91,13 +98,22 @@ def make_grid(
             "timesteps must be a 1-D tensor of at least 2 times, "
             f"got shape {tuple(ts.shape)}"
         )
-    t64 = ts.detach().to("cpu", torch.float64)
+    t64 = check_times(noise_schedule, ts, name="timesteps")
     d = t64[1:] - t64[:-1]
     if not bool((d > 0).all() if increasing else (d < 0).all()):
         order = "increasing" if increasing else "decreasing"
         raise ValueError(f"timesteps must be strictly {order}, got {t64.tolist()}")
-    noise_schedule.check_t(t64, name="timesteps")
-    return at_times(noise_schedule, t64, x)
+    grid = at_times(noise_schedule, t64, x)
+    bad = ~(np.isfinite(grid.lam) & np.isfinite(grid.alpha) & np.isfinite(grid.sigma))
+    if noise_schedule.schedule == "flow":  # lambda = +-inf at t = 0 (data), 1 (noise)
+        bad &= (grid.sigma > 0) & (grid.alpha > 0)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"timesteps[{k}] = {float(t64[k])!r} has lambda = {grid.lam[k]!r} "
+            f"under {noise_schedule!r}: stop at a time t > 0 (e.g. t_end = 1e-3)"
+        )
+    return grid
 
 
 # --8<-- [end:grid]
@@ -139,17 +155,26 @@ def from_ve(x: torch.Tensor, grid: Grid, denoise_to_zero: bool) -> torch.Tensor:
 # --8<-- [end:edm_coords]
 
 
-def check_choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {tuple(allowed)}, got {value!r}")
-
-
 def noise_source(x: torch.Tensor, generator=None, noise_sampler=None):
-    """A callable returning fresh N(0, I) noise shaped like `x` (or `noise_sampler`
-    itself).
+    """A callable returning fresh N(0, I) noise shaped like `x` (or `noise_sampler`,
+    whose first draw is checked to have `x`'s shape: a `(1, C)` draw would be shared by
+    the whole batch).
     """
     if noise_sampler is not None:
-        return noise_sampler
+        if not callable(noise_sampler):
+            raise TypeError(
+                f"noise_sampler must be a callable, got {type(noise_sampler).__name__}"
+            )
+        checked = []
+
+        def draw():
+            z = noise_sampler()
+            if not checked:
+                check_model_output(z, x, "noise_sampler()")
+                checked.append(True)
+            return z
+
+        return draw
     return lambda: torch.randn(
         x.shape, generator=generator, device=x.device, dtype=x.dtype
     )
@@ -184,6 +209,7 @@ class Runner:
         desc="sampling",
         steps: int | None = None,
     ):
+        check_tensor("x", x)  # one read-back, before the loop
         self.model_fn, self.grid, self.user_callback = model_fn, grid, callback
         self.with_marginals = getattr(model_fn, "with_marginals", None)
         self.progress, self.desc, self.batch = progress, desc, x.shape[0]
@@ -216,6 +242,8 @@ class Runner:
             out = self.with_marginals(x, t, float(g.alpha[i]), float(g.sigma[i]))
         else:
             out = self.model_fn(x, t)
+        if self.nfe == 0:  # shapes are metadata: no read-back
+            check_model_output(out, x, "model_fn(x, t)")
         if out.dtype != x.dtype:
             out = out.to(x.dtype)
         self.nfe += 1
@@ -269,11 +297,20 @@ class Runner:
     def done(self, x):
         """Run the deferred NaN check (the loop's only synchronisation) and
         return `x`.
+
+        A final state that is NaN or inf although every model output was finite is the
+        sampler's own arithmetic (a parameter out of range), and is reported as such.
         """
         if self.flags:
             ok = torch.stack(self.flags)
             if not bool(ok.all()):
                 self._fail(self.where[int((~ok).nonzero()[0])])
+        if x is not None and not bool(torch.isfinite(x).all()):
+            raise NonFiniteError(
+                f"the sampler's state became NaN or inf in {self.desc} although every "
+                "model output was finite: a sampler parameter is out of range or a "
+                "time of the grid has lambda = +-inf"
+            )
         return x
 
 
@@ -306,6 +343,42 @@ def linear_steps(
     if denoise_to_zero:
         x = x0_from_eps(x, run.eps(x, grid.steps), grid, grid.steps)
     return run.done(x)
+
+
+def with_bar(iterable, progress: bool, total: int, desc: str):
+    """`iterable`, with a tqdm bar when `progress` (for long precomputations)."""
+    if not progress:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc)
+
+
+# --8<-- [start:grad_option]
+def grad_option(sampler):
+    """Run `sampler` under `torch.no_grad()` unless it is called with `grad=True`.
+
+    A sampler called on a network whose parameters require grad would otherwise keep
+    the autograd graph of every step (memory grows with the steps). `grad=True`
+    differentiates through the whole sampling chain (e.g. to optimise `x_T`).
+    """
+
+    @functools.wraps(sampler)
+    def wrapped(*args, grad: bool = False, **kwargs):
+        if not isinstance(grad, bool):
+            raise TypeError(f"grad must be a bool, got {grad!r}")
+        with torch.set_grad_enabled(grad):
+            return sampler(*args, **kwargs)
+
+    sig = inspect.signature(sampler)
+    extra = inspect.Parameter(
+        "grad", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool"
+    )
+    wrapped.__signature__ = sig.replace(parameters=[*sig.parameters.values(), extra])
+    return wrapped
+
+
+# --8<-- [end:grad_option]
 
 
 # --8<-- [start:step_orders]

@@ -20,7 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Runner, linear_steps, make_grid, noise_source
+from ..validate import check_number
+from .core import (
+    Runner,
+    grad_option,
+    linear_steps,
+    make_grid,
+    noise_source,
+)
 
 
 # --8<-- [start:ddim_coefficients]
@@ -43,6 +50,7 @@ def ddim_coefficients(alpha: np.ndarray, sigma: np.ndarray, eta: float = 0.0):
 # --8<-- [end:ddim_coefficients]
 
 
+@grad_option
 def ddim(
     model_fn,
     x,
@@ -62,16 +70,17 @@ def ddim(
     - `model_fn(x, t) -> eps`: a noise prediction in continuous time `t` (B,).
     - `x`: (B, ...) the starting point at `timesteps[0]`.
     - `noise_schedule`: a `NoiseScheduleVP`; `timesteps`: (N + 1,) decreasing times.
-    - `eta`: 0 for the deterministic DDIM, 1 for DDPM-like ancestral noise.
+    - `eta`: in [0, 1]; 0 for the deterministic DDIM, 1 for DDPM-like ancestral noise
+      (above 1 the step would need a negative variance).
     - `denoise_to_zero`: finish with one more model call and return $\hat x_0$ at the
       last time (what diffusers does when the final $\bar\alpha$ is 1).
     - `generator`, `noise_sampler`: where injected noise comes from;
       `noise_sampler()` must return a tensor shaped like `x`.
     - `callback`: called with `{'x_t', 't', 'i', 'x0_pred'}` at every model evaluation.
     - `progress`: show a tqdm bar.
+    - `grad`: keep the autograd graph (default: run under `torch.no_grad()`).
     """
-    if not eta >= 0:
-        raise ValueError(f"eta must be >= 0, got {eta!r}")
+    eta = check_number("eta", eta, 0.0, 1.0)
     grid = make_grid(noise_schedule, timesteps, x)
     c_x, c_eps, s_eta = (
         v.tolist() for v in ddim_coefficients(grid.alpha, grid.sigma, eta)
@@ -82,6 +91,7 @@ def ddim(
 
 
 # --8<-- [start:ddim_inversion]
+@grad_option
 def ddim_inversion(
     model_fn, x, noise_schedule, timesteps, callback=None, progress: bool = False
 ):

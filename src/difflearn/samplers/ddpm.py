@@ -21,6 +21,7 @@ import numpy as np
 from .core import (
     Runner,
     check_choice,
+    grad_option,
     linear_steps,
     make_grid,
     noise_source,
@@ -47,6 +48,7 @@ def ddpm_coefficients(alpha: np.ndarray, sigma: np.ndarray, variance: str = "sma
 # --8<-- [end:ddpm_coefficients]
 
 
+@grad_option
 def ddpm(
     model_fn,
     x,

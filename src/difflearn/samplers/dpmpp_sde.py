@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validate import check_int, check_number
 from .core import (
     Runner,
     check_choice,
+    grad_option,
     make_grid,
     noise_source,
     step_orders,
@@ -72,6 +74,7 @@ def sde_dpmpp_coefficients(grid, orders, solver_type: str, eta: float = 1.0):
 # --8<-- [end:sde_dpmpp_coefficients]
 
 
+@grad_option
 def sde_dpmpp_2m(
     model_fn,
     x,
@@ -96,10 +99,8 @@ def sde_dpmpp_2m(
     order on the last step (with `denoise_to_zero`, the final step to $\sigma = 0$ is
     first order and returns $\hat x_0$). Other arguments as in `ddim`.
     """
-    if isinstance(order, bool) or order not in (1, 2, 3):
-        raise ValueError(f"order must be one of (1, 2, 3), got {order!r}")
-    if not 0 <= eta <= 1:
-        raise ValueError(f"eta must be in [0, 1], got {eta!r}")
+    order = check_int("order", order, 1, 3)
+    eta = check_number("eta", eta, 0.0, 1.0)
     solver_type = solver_type or ("heun" if order == 3 else "midpoint")
     check_choice("solver_type", solver_type, SDE_SOLVER_TYPES)
     if order == 3 and solver_type != "heun":
@@ -128,6 +129,7 @@ def sde_dpmpp_2m(
     return run.done(x)
 
 
+@grad_option
 def sde_dpmpp_3m(
     model_fn,
     x,
@@ -144,7 +146,7 @@ def sde_dpmpp_3m(
     """SDE-DPM-Solver++(3M), k-diffusion's "DPM++ 3M SDE":
     `sde_dpmpp_2m(..., order=3)`.
     """
-    return sde_dpmpp_2m(
+    return sde_dpmpp_2m.__wrapped__(  # already inside grad_option
         model_fn,
         x,
         noise_schedule,

@@ -24,11 +24,13 @@ import math
 
 import numpy as np
 
+from ..validate import check_number
 from .core import (
     Runner,
     at_sigmas,
     at_times,
     from_ve,
+    grad_option,
     make_grid,
     noise_source,
     sigma_levels,
@@ -67,9 +69,10 @@ def _edm(
     callback,
     progress,
 ):
-    for name, v in (("s_churn", s_churn), ("s_noise", s_noise)):
-        if not v >= 0:
-            raise ValueError(f"{name} must be >= 0, got {v!r}")
+    s_churn = check_number("s_churn", s_churn, 0.0)
+    s_noise = check_number("s_noise", s_noise, 0.0)
+    s_tmin = check_number("s_tmin", s_tmin, 0.0)
+    s_tmax = check_number("s_tmax", s_tmax, s_tmin, allow_inf=True)
     grid = make_grid(noise_schedule, timesteps, x)
     n = grid.steps + int(denoise_to_zero)  # steps, counting the one to sigma~ = 0
     sig = sigma_levels(grid, denoise_to_zero)  # (n + 1,) step ends
@@ -116,6 +119,7 @@ def _edm(
     # --8<-- [end:edm_final]
 
 
+@grad_option
 def euler(
     model_fn,
     x,
@@ -157,6 +161,7 @@ def euler(
     )
 
 
+@grad_option
 def heun(
     model_fn,
     x,

@@ -20,16 +20,19 @@ from __future__ import annotations
 import torch
 
 from ..schedules.flow import FlowSchedule, shift_t
-from .core import Runner, make_grid
+from ..validate import check_int, check_number
+from .core import Runner, grad_option, make_grid
 
 
 def flow_timesteps(
     steps: int, shift: float = 1.0, t_start: float = 1.0, t_end: float = 0.0
 ) -> torch.Tensor:
     """`steps + 1` times from `t_start` down to `t_end`: uniform, then shifted."""
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    if not 0.0 <= t_end < t_start <= 1.0:
+    steps = check_int("steps", steps, lo=1)
+    shift = check_number("shift", shift, 0.0, lo_open=True)
+    t_start = check_number("t_start", t_start, 0.0, 1.0)
+    t_end = check_number("t_end", t_end, 0.0, 1.0)
+    if not t_end < t_start:
         raise ValueError(
             f"need 0 <= t_end < t_start <= 1, got t_start={t_start!r}, t_end={t_end!r}"
         )
@@ -57,11 +60,13 @@ def _flow(model_fn, x, timesteps, heun, callback, progress):
     return run.done(x)
 
 
+@grad_option
 def flow_euler(model_fn, x, timesteps, callback=None, progress: bool = False):
     """Euler's method on $dx/dt = v(x, t)$ on `timesteps`: N steps, N calls."""
     return _flow(model_fn, x, timesteps, False, callback, progress)
 
 
+@grad_option
 def flow_heun(model_fn, x, timesteps, callback=None, progress: bool = False):
     """Heun's method on $dx/dt = v(x, t)$ along `timesteps`: N steps, 2N model calls."""
     return _flow(model_fn, x, timesteps, True, callback, progress)

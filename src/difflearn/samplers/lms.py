@@ -19,9 +19,9 @@ are computed once, exactly, before the loop.
 from __future__ import annotations
 
 import numpy as np
-from numpy.polynomial import Polynomial
 
-from .core import Runner, from_ve, make_grid, sigma_levels, to_ve
+from ..validate import check_int
+from .core import Runner, from_ve, grad_option, make_grid, sigma_levels, to_ve
 
 
 # --8<-- [start:lms_coefficients]
@@ -29,30 +29,34 @@ def lms_coefficients(sig: np.ndarray, order: int) -> list[list[float]]:
     r"""The weights $c_{ij}$ of every step along the noise levels `sig` (decreasing, may
     end at 0).
 
-    Step $i$ uses $p = \min(i + 1, \text{order})$ slopes. The basis polynomials are
-    built in the shifted variable $u = \sigma - \tilde\sigma_i$ (nodes near 0) and
-    integrated exactly.
+    Step $i$ uses $p = \min(i + 1, \text{order})$ slopes. In the scaled variable
+    $v = (\sigma - \tilde\sigma_i)/h_i$ the nodes are $v_j$ and the step is $[0, 1]$;
+    writing $\ell_{ij}(v) = \sum_m A_{mj} v^m$, the Vandermonde system
+    $V A = I$ ($V_{km} = v_k^m$) gives
+    $c_{ij} = h_i \sum_m A_{mj} / (m + 1)$, i.e. $c_i = h_i\,V^{-\top} w$ with
+    $w_m = 1/(m+1)$: one batched solve for all steps of the same $p$.
     """
-    coeffs = []
-    for i in range(len(sig) - 1):
-        p = min(i + 1, order)
-        nodes = sig[i - p + 1 : i + 1][::-1] - sig[i]  # u at sigma_i, sigma_(i-1), ...
-        h = sig[i + 1] - sig[i]
-        row = []
-        for j in range(p):
-            others = np.delete(nodes, j)
-            basis = (
-                Polynomial.fromroots(others) if len(others) else Polynomial([1.0])
-            ) / np.prod(nodes[j] - others)
-            antiderivative = basis.integ()
-            row.append(float(antiderivative(h) - antiderivative(0.0)))
-        coeffs.append(row)
-    return coeffs
+    sig = np.asarray(sig, dtype=np.float64)
+    n = len(sig) - 1
+    steps = np.arange(n)
+    p_of = np.minimum(steps + 1, order)
+    out = np.zeros((n, order))
+    for p in range(1, order + 1):
+        i = steps[p_of == p]
+        if not len(i):
+            continue
+        h = sig[i + 1] - sig[i]  # (m,)
+        v = np.stack([(sig[i - j] - sig[i]) / h for j in range(p)], 1)  # (m, p) nodes
+        V = v[:, :, None] ** np.arange(p)  # (m, p, p): V[k, m] = v_k^m
+        w = np.broadcast_to(1.0 / np.arange(1, p + 1), (len(i), p))[..., None]
+        out[i, :p] = h[:, None] * np.linalg.solve(V.transpose(0, 2, 1), w)[..., 0]
+    return [row[:p].tolist() for row, p in zip(out, p_of.tolist())]
 
 
 # --8<-- [end:lms_coefficients]
 
 
+@grad_option
 def lms(
     model_fn,
     x,
@@ -70,8 +74,7 @@ def lms(
     to $\tilde\sigma = 0$ with the same polynomial (k-diffusion's `sample_lms` on its
     grid ending in 0), one more model call. Other arguments as in `ddim`.
     """
-    if isinstance(order, bool) or order not in (1, 2, 3, 4):
-        raise ValueError(f"order must be one of (1, 2, 3, 4), got {order!r}")
+    order = check_int("order", order, 1, 4)
     grid = make_grid(noise_schedule, timesteps, x)
     coeffs = lms_coefficients(sigma_levels(grid, denoise_to_zero), order)
     alpha = grid.alpha.tolist()

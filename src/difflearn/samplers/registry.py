@@ -16,6 +16,7 @@ from typing import NamedTuple
 import torch
 
 from ..schedules.grids import SKIP_TYPES, time_steps
+from ..validate import check_choice, check_int, check_number, check_times
 from .ancestral import dpm2_ancestral, dpmpp_2s_ancestral, dpmpp_2s_sde
 from .ddim import ddim
 from .ddpm import ddpm
@@ -176,8 +177,7 @@ def sample(
     argument is spelled `solver_method` here; on a custom grid only the multistep solver
     is available (`DPM_Solver.sample_on_grid`).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {tuple(METHODS)}, got {method!r}")
+    check_choice("method", method, METHODS)
     if timesteps is not None:
         given = {
             k: v
@@ -195,14 +195,15 @@ def sample(
                 f"t_end unset, got {given!r}"
             )
         return METHODS[method].fn(model_fn, x_T, noise_schedule, timesteps, **kwargs)
-    steps = 20 if steps is None else steps
+    steps = check_int("steps", 20 if steps is None else steps, lo=1)
     skip_type = "time_uniform" if skip_type is None else skip_type
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    if skip_type not in SKIP_TYPES:
-        raise ValueError(f"skip_type must be one of {SKIP_TYPES}, got {skip_type!r}")
-    t_start = noise_schedule.T if t_start is None else t_start
-    t_end = default_t_end(noise_schedule) if t_end is None else t_end
+    check_choice("skip_type", skip_type, SKIP_TYPES)
+    t_start = check_number("t_start", noise_schedule.T if t_start is None else t_start)
+    t_end = check_number(
+        "t_end", default_t_end(noise_schedule) if t_end is None else t_end
+    )
+    check_times(noise_schedule, [t_start], "t_start")
+    check_times(noise_schedule, [t_end], "t_end")
     if not t_end < t_start:
         raise ValueError(
             "t_end must be smaller than t_start, "

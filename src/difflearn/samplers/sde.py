@@ -21,9 +21,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..validate import check_int, check_number
 from .core import (
     Runner,
     check_choice,
+    grad_option,
     linear_steps,
     make_grid,
     noise_source,
@@ -73,6 +75,7 @@ def em_coefficients(grid, noise_schedule, sde: str):
 # --8<-- [end:em_coefficients]
 
 
+@grad_option
 def euler_maruyama(
     model_fn,
     x,
@@ -98,6 +101,7 @@ def euler_maruyama(
     return linear_steps(run, x, c_x, c_eps, std, noise, denoise_to_zero)
 
 
+@grad_option
 def predictor_corrector(
     model_fn,
     x,
@@ -122,10 +126,8 @@ def predictor_corrector(
     per-sample step sizes blow up in low dimension, where $\|g\|$ can be nearly 0.
     N (1 + `n_corrector`) model calls.
     """
-    if not isinstance(n_corrector, int) or n_corrector < 0:
-        raise ValueError(f"n_corrector must be an int >= 0, got {n_corrector!r}")
-    if not snr > 0:
-        raise ValueError(f"snr must be > 0, got {snr!r}")
+    n_corrector = check_int("n_corrector", n_corrector, lo=0)
+    snr = check_number("snr", snr, 0.0, lo_open=True)
     grid = make_grid(noise_schedule, timesteps, x)
     c_x, c_eps, std = (v.tolist() for v in em_coefficients(grid, noise_schedule, "vp"))
     s = grid.sigma.tolist()

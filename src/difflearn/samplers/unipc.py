@@ -23,7 +23,16 @@ import math
 
 import numpy as np
 
-from .core import Runner, check_choice, make_grid, step_orders, x0_from_eps
+from ..validate import check_int
+from .core import (
+    Runner,
+    check_choice,
+    grad_option,
+    make_grid,
+    step_orders,
+    with_bar,
+    x0_from_eps,
+)
 
 VARIANTS = ("bh1", "bh2")
 
@@ -63,16 +72,18 @@ def unipc_weights(
 
 
 # --8<-- [start:unipc_coefficients]
-def unipc_coefficients(grid, orders, variant, predict_x0):
+def unipc_coefficients(grid, orders, variant, predict_x0, progress=False):
     """Per step k, the weights of x_{k-1}, of the stored outputs m_{k-1}, m_{k-2}, ...
     and of m_k.
 
     Step k = x_k = c_x x_{k-1} + sum_j c_m[j] m_{k-1-j} (predictor), and the corrector
-    recomputes it as c_x x_{k-1} + sum_j c_mc[j] m_{k-1-j} + c_new m_k.
+    recomputes it as c_x x_{k-1} + sum_j c_mc[j] m_{k-1-j} + c_new m_k. With
+    `progress`, a bar shows the precomputation (about 60 µs a step).
     """
     a, s, lam = grid.alpha, grid.sigma, grid.lam
     steps = []
-    for k, p in enumerate(orders, start=1):
+    numbered = enumerate(orders, start=1)
+    for k, p in with_bar(numbered, progress, len(orders), "UniPC coefficients"):
         h = lam[k] - lam[k - 1]
         rks = [(lam[k - 1 - j] - lam[k - 1]) / h for j in range(1, p)]
         scale = a[k] if predict_x0 else s[k]  # alpha_t (data) or sigma_t (noise)
@@ -98,6 +109,7 @@ def unipc_coefficients(grid, orders, variant, predict_x0):
 # --8<-- [end:unipc_coefficients]
 
 
+@grad_option
 def unipc(
     model_fn,
     x,
@@ -126,8 +138,7 @@ def unipc(
 
     Other arguments as in `ddim`.
     """
-    if order not in (1, 2, 3):
-        raise ValueError(f"order must be one of (1, 2, 3), got {order!r}")
+    order = check_int("order", order, 1, 3)
     check_choice("variant", variant, VARIANTS)
     grid = make_grid(noise_schedule, timesteps, x)
     N = grid.steps
@@ -136,6 +147,7 @@ def unipc(
         step_orders(order, N, lower_order_final, denoise_to_zero),
         variant,
         predict_x0,
+        progress,
     )
     run = Runner(model_fn, x, grid, callback, progress, "UniPC")
 

@@ -14,6 +14,8 @@ import math
 
 import torch
 
+from ..validate import check_int, check_number
+
 BETA_SCHEDULES = ("linear", "scaled_linear", "cosine")
 
 
@@ -36,7 +38,7 @@ def check_betas(betas: torch.Tensor) -> torch.Tensor:
 
 
 def check_alphas_cumprod(alphas_cumprod: torch.Tensor) -> torch.Tensor:
-    """Return `alphas_cumprod` as float64, or raise unless it is in (0, 1] and strictly
+    """Return `alphas_cumprod` as float64, or raise unless it is in (0, 1) and strictly
     decreasing.
     """
     ab = torch.as_tensor(alphas_cumprod, dtype=torch.float64)
@@ -45,17 +47,19 @@ def check_alphas_cumprod(alphas_cumprod: torch.Tensor) -> torch.Tensor:
             "alphas_cumprod must be 1-D with at least 2 entries, "
             f"got shape {tuple(ab.shape)}"
         )
-    bad = ~((ab > 0) & (ab <= 1))
+    bad = ~((ab > 0) & (ab < 1))
     if bool(bad.any()):
         i = int(bad.nonzero()[0])
         hint = (
             " (a zero-terminal-SNR schedule: clamp it, e.g. to 2**-24, "
             "for a continuous-time solver)"
             if float(ab[i]) == 0
+            else " (alpha_bar = 1 means no noise at all: lambda = +inf)"
+            if float(ab[i]) == 1
             else ""
         )
         raise ValueError(
-            "alphas_cumprod must lie in (0, 1], "
+            "alphas_cumprod must lie in the open interval (0, 1), "
             f"got alphas_cumprod[{i}] = {float(ab[i])!r}{hint}"
         )
     if bool((ab[1:] >= ab[:-1]).any()):
@@ -89,15 +93,18 @@ def beta_schedule(
     """
     if name not in BETA_SCHEDULES:
         raise ValueError(f"name must be one of {BETA_SCHEDULES}, got {name!r}")
-    if not isinstance(num_timesteps, int) or num_timesteps < 2:
-        raise ValueError(f"num_timesteps must be an int >= 2, got {num_timesteps!r}")
-    N = num_timesteps
-    if name == "linear":
-        b0, b1 = beta_start or 1e-4, beta_end or 0.02
-        return torch.linspace(b0, b1, N, dtype=torch.float64)
-    if name == "scaled_linear":
-        b0, b1 = beta_start or 0.00085, beta_end or 0.012
+    N = check_int("num_timesteps", num_timesteps, lo=2)
+    if name in ("linear", "scaled_linear"):
+        defaults = (1e-4, 0.02) if name == "linear" else (0.00085, 0.012)
+        b0 = defaults[0] if beta_start is None else beta_start
+        b1 = defaults[1] if beta_end is None else beta_end
+        b0 = check_number("beta_start", b0, 0.0, 1.0, lo_open=True, hi_open=True)
+        b1 = check_number("beta_end", b1, b0, 1.0, hi_open=True)
+        if name == "linear":
+            return torch.linspace(b0, b1, N, dtype=torch.float64)
         return torch.linspace(b0**0.5, b1**0.5, N, dtype=torch.float64) ** 2
+    cosine_s = check_number("cosine_s", cosine_s, 0.0)
+    max_beta = check_number("max_beta", max_beta, 0.0, 1.0, True, True)
     n = torch.arange(N + 1, dtype=torch.float64)
     alpha_bar = torch.cos((n / N + cosine_s) / (1 + cosine_s) * math.pi / 2) ** 2
     return (1 - alpha_bar[1:] / alpha_bar[:-1]).clamp(max=max_beta)

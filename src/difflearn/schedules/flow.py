@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..validate import check_number, check_times
 from .vp import Marginals
 
 
@@ -41,9 +42,7 @@ class FlowSchedule:
     total_N = 1000  # the time input of a model is 1000 t (`model_input_time`)
 
     def __init__(self, t_min: float = 0.0):
-        if not 0.0 <= t_min < 1.0:
-            raise ValueError(f"t_min must lie in [0, 1), got {t_min!r}")
-        self.t_min = float(t_min)
+        self.t_min = check_number("t_min", t_min, 0.0, 1.0, hi_open=True)
 
     def __repr__(self) -> str:
         return f"FlowSchedule(t_min={self.t_min})"
@@ -51,9 +50,7 @@ class FlowSchedule:
     # --8<-- [start:flow_marginals]
     def marginals(self, t, lambdas=None) -> Marginals:
         r"""$\alpha_t = 1 - t$, $\sigma_t = t$, $\lambda_t = \log(1 - t) - \log t$ ."""
-        if torch.is_tensor(t):
-            t = t.detach().to("cpu", torch.float64).numpy()
-        t = np.asarray(t, dtype=np.float64).reshape(-1)
+        t = check_times(self, t).numpy()  # float64, inside [t_min, 1]
         with np.errstate(divide="ignore"):
             log_alpha = np.log1p(-t)
             lam = (
@@ -92,17 +89,16 @@ class FlowSchedule:
         """
         return sigma_ve / (1.0 + sigma_ve)
 
+    def time_domain(self) -> tuple[float, float]:
+        """`(t_min, 1)`: the times of the path a sampler may visit."""
+        return self.t_min, self.T
+
     def check_t(self, t, eps: float | None = None, name: str = "t"):
-        """Raise a ValueError if any time in `t` lies outside `[t_min, 1]`."""
-        lo = self.t_min if eps is None else max(eps, self.t_min)
-        t = torch.as_tensor(t)
-        if t.numel() and (bool((t < lo).any()) or bool((t > self.T).any())):
-            raise ValueError(
-                f"{name} must lie in [{lo}, {self.T}] for the straight "
-                "(rectified-flow) path, "
-                f"got values in [{float(t.min())}, {float(t.max())}]"
-            )
-        return t
+        """Raise a ValueError if any time in `t` is NaN or lies outside
+        `[t_min, 1]`.
+        """
+        check_times(self, t, name, lo=eps)
+        return torch.as_tensor(t)
 
 
 # --8<-- [start:shift_t]
@@ -112,8 +108,7 @@ def shift_t(t: torch.Tensor, shift: float) -> torch.Tensor:
     It keeps $t = 0$ and $t = 1$ and multiplies the noise-to-signal ratio
     $\sigma_t / \alpha_t = t / (1 - t)$ by $a$ everywhere in between.
     """
-    if not shift > 0:
-        raise ValueError(f"shift must be > 0, got {shift!r}")
+    shift = check_number("shift", shift, 0.0, lo_open=True)
     return shift * t / (1.0 + (shift - 1.0) * t)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..validate import check_choice, check_int, check_number, check_times
+
 SKIP_TYPES = ("time_uniform", "logSNR", "time_quadratic", "karras")
 SPACINGS = ("leading", "trailing", "linspace")
 
@@ -38,10 +40,11 @@ def time_steps(
     The first three equal the official DPM-Solver `get_time_steps`; `dtype`
     defaults to torch's default dtype, as there.
     """
-    if skip_type not in SKIP_TYPES:
-        raise ValueError(f"skip_type must be one of {SKIP_TYPES}, got {skip_type!r}")
-    if not isinstance(N, int) or N < 1:
-        raise ValueError(f"N (the number of steps) must be an int >= 1, got {N!r}")
+    check_choice("skip_type", skip_type, SKIP_TYPES)
+    N = check_int("N (the number of steps)", N, lo=1)
+    t_T, t_0 = check_number("t_T", t_T), check_number("t_0", t_0)
+    rho = check_number("rho", rho, 0.0, lo_open=True)
+    check_times(noise_schedule, [t_T, t_0], "t_T and t_0")
     if not t_0 < t_T:
         raise ValueError(f"t_0 must be smaller than t_T, got t_0={t_0!r}, t_T={t_T!r}")
     dtype = dtype or torch.get_default_dtype()
@@ -84,11 +87,13 @@ def discrete_timesteps(
 
     Same as the `timestep_spacing` option of diffusers' `DDIMScheduler`.
     """
-    if spacing not in SPACINGS:
-        raise ValueError(f"spacing must be one of {SPACINGS}, got {spacing!r}")
-    N, S = num_train_timesteps, num_inference_steps
-    if not isinstance(S, int) or not 1 <= S <= N:
-        raise ValueError(f"num_inference_steps must be an int in [1, {N}], got {S!r}")
+    check_choice("spacing", spacing, SPACINGS)
+    N = check_int("num_train_timesteps", num_train_timesteps, lo=1)
+    S = check_int("num_inference_steps", num_inference_steps, 1, N)
+    top = (S - 1) * (N // S) if spacing == "leading" else None  # offset: leading only
+    steps_offset = check_int(
+        "steps_offset", steps_offset, 0, None if top is None else N - 1 - top
+    )
     if spacing == "linspace":
         ts = np.linspace(0, N - 1, S).round()[::-1]
     elif spacing == "leading":

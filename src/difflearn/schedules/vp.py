@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ..validate import check_number, check_times
 from .betas import check_alphas_cumprod, check_betas
 
 SCHEDULES = ("discrete", "linear", "cosine")
@@ -137,6 +138,8 @@ class NoiseScheduleVP:
     ):
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
         self.schedule = schedule
         # --8<-- [start:discrete_table]
         if schedule == "discrete":
@@ -155,6 +158,13 @@ class NoiseScheduleVP:
                 self.numerical_clip_alpha(log_alphas).reshape((1, -1)).to(dtype=dtype)
             )
             self.total_N = self.log_alpha_array.shape[1]
+            if self.total_N < 2:
+                raise ValueError(
+                    f"the discrete schedule keeps {self.total_N} step(s) with "
+                    "lambda >= -5.1 (betas near 1 destroy the signal in one step); "
+                    f"got {len(log_alphas)} steps with final alpha_bar "
+                    f"{float(torch.exp(2 * log_alphas[-1]))!r}"
+                )
             # t_n = (n + 1) / N: the first training step is t = 1/N, not 0
             self.t_array = (
                 torch.linspace(0.0, 1.0, self.total_N + 1)[1:]
@@ -163,6 +173,8 @@ class NoiseScheduleVP:
             )
         # --8<-- [end:discrete_table]
         else:
+            continuous_beta_0 = check_number("continuous_beta_0", continuous_beta_0)
+            continuous_beta_1 = check_number("continuous_beta_1", continuous_beta_1)
             if continuous_beta_0 <= 0 or continuous_beta_1 <= continuous_beta_0:
                 raise ValueError(
                     "continuous betas must satisfy "
@@ -217,6 +229,26 @@ class NoiseScheduleVP:
     # --8<-- [start:marginal_log_mean_coeff]
     def marginal_log_mean_coeff(self, t: torch.Tensor) -> torch.Tensor:
         r"""$\log\alpha_t$, the log of the mean coefficient of $q(x_t \mid x_0)$."""
+        t, out_dtype = self._query(t)
+        return self._log_alpha(t).to(out_dtype)
+
+    def _query(self, t) -> tuple[torch.Tensor, torch.dtype]:
+        r"""`t` as a tensor of at least float32 (half precision rounds $\sigma_t$ to 0)
+        and the dtype to answer in; times off the domain raise (checked on the CPU
+        only: a check on an accelerator would wait for the device).
+        """
+        if not torch.is_tensor(t):
+            t = torch.as_tensor(np.asarray(t, dtype=np.float64))
+        elif not t.is_floating_point():
+            raise TypeError(f"t must be a floating tensor, got dtype {t.dtype}")
+        if t.device.type == "cpu":
+            check_times(self, t.detach())
+        out_dtype = t.dtype
+        if t.dtype in (torch.float16, torch.bfloat16):
+            t = t.float()
+        return t, out_dtype
+
+    def _log_alpha(self, t: torch.Tensor) -> torch.Tensor:
         if self.schedule == "discrete":
             xp = self.t_array.reshape(-1).to(t.device)
             fp = self.log_alpha_array.reshape(-1).to(t.device)
@@ -236,19 +268,22 @@ class NoiseScheduleVP:
     # --8<-- [start:marginals]
     def marginal_alpha(self, t: torch.Tensor) -> torch.Tensor:
         r"""$\alpha_t$."""
-        return torch.exp(self.marginal_log_mean_coeff(t))
+        t, dtype = self._query(t)
+        return torch.exp(self._log_alpha(t)).to(dtype)
 
     def marginal_std(self, t: torch.Tensor) -> torch.Tensor:
         r"""$\sigma_t = \sqrt{1 - \alpha_t^2}$."""
-        return torch.sqrt(1.0 - torch.exp(2.0 * self.marginal_log_mean_coeff(t)))
+        t, dtype = self._query(t)
+        return torch.sqrt(1.0 - torch.exp(2.0 * self._log_alpha(t))).to(dtype)
 
     def marginal_lambda(self, t: torch.Tensor) -> torch.Tensor:
         r"""$\lambda_t = \log\alpha_t - \log\sigma_t$, half the log signal-to-noise
         ratio.
         """
-        log_mean_coeff = self.marginal_log_mean_coeff(t)
+        t, dtype = self._query(t)
+        log_mean_coeff = self._log_alpha(t)
         log_std = 0.5 * torch.log(1.0 - torch.exp(2.0 * log_mean_coeff))
-        return log_mean_coeff - log_std
+        return (log_mean_coeff - log_std).to(dtype)
 
     # --8<-- [end:marginals]
 
@@ -289,11 +324,8 @@ class NoiseScheduleVP:
         `inverse_lambda` keeps the target in the step size (the official DPM-Solver's
         convention) while $\alpha_t, \sigma_t$ are read at the mapped $t$.
         """
-        if torch.is_tensor(t):
-            t64 = t.detach().to("cpu", torch.float64).reshape(-1)
-        else:  # numbers, lists, arrays: straight to float64 (never through float32)
-            t64 = torch.as_tensor(np.asarray(t, dtype=np.float64)).reshape(-1)
-        log_alpha = self.marginal_log_mean_coeff(t64).to(torch.float64)
+        t64 = check_times(self, t)  # float64 on the CPU, inside [t_lo, T]
+        log_alpha = self._log_alpha(t64).to(torch.float64)
         sigma = torch.sqrt(-torch.expm1(2.0 * log_alpha))
         if lambdas is None:
             lam = log_alpha - torch.log(sigma)
@@ -309,18 +341,20 @@ class NoiseScheduleVP:
 
     # --8<-- [end:marginals_method]
 
+    def time_domain(self) -> tuple[float, float]:
+        """`(t_lo, T)`: the times the schedule is defined at; `t_lo = 1/N` for a
+        discrete table (its first training step), 0 otherwise.
+        """
+        return (1.0 / self.total_N if self.schedule == "discrete" else 0.0), self.T
+
     def check_t(
         self, t: torch.Tensor, eps: float = 0.0, name: str = "t"
     ) -> torch.Tensor:
-        """Raise a ValueError if any time in `t` lies outside `[eps, T]`."""
-        t = torch.as_tensor(t)
-        if t.numel() and (bool((t < eps).any()) or bool((t > self.T).any())):
-            raise ValueError(
-                f"{name} must lie in [{eps}, {self.T}] "
-                f"for this {self.schedule} schedule, "
-                f"got values in [{float(t.min())}, {float(t.max())}]"
-            )
-        return t
+        """Raise a ValueError if any time in `t` is NaN or lies outside
+        `[max(eps, t_lo), T]`.
+        """
+        check_times(self, t, name, lo=eps)
+        return torch.as_tensor(t)
 
     def sigma_to_t(self, sigma_ve: torch.Tensor) -> torch.Tensor:
         r"""The time whose VE noise level $\sigma_t/\alpha_t = e^{-\lambda_t}$ is

@@ -15,16 +15,19 @@ only rank 0 writes checkpoints and shows the progress bar.
 from __future__ import annotations
 
 import copy
+import math
 import os
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-from .checkpoints import load_training_state, save_training_state
+from ..validate import check_int, check_number
+from .checkpoints import find_checkpoint, load_training_state, save_training_state
 
 
 @dataclass
@@ -33,7 +36,9 @@ class TrainConfig:
     checkpoint).
 
     `batch_size` is per process: with `torchrun --nproc_per_node W` the global
-    batch is `W * batch_size`.
+    batch is `W * batch_size`. `grad_clip` `None` or 0 turns clipping off;
+    `checkpoint_every` 0 saves only at the end (and on Ctrl-C). Every value is checked
+    when the config is made.
     """
 
     steps: int = 2000
@@ -47,6 +52,23 @@ class TrainConfig:
     checkpoint_every: int = 500
     log_every: int = 50
     progress: bool = True
+
+    def __post_init__(self):
+        self.steps = check_int("steps", self.steps, lo=0)
+        self.batch_size = check_int("batch_size", self.batch_size, lo=1)
+        self.lr = check_number("lr", self.lr, 0.0, lo_open=True)
+        self.weight_decay = check_number("weight_decay", self.weight_decay, 0.0)
+        self.warmup = check_int("warmup", self.warmup, lo=0)
+        if self.grad_clip is not None:
+            self.grad_clip = check_number("grad_clip", self.grad_clip, 0.0)
+        self.ema_decay = check_number("ema_decay", self.ema_decay, 0.0, 1.0)
+        self.seed = check_int("seed", self.seed, lo=0)
+        self.checkpoint_every = check_int(
+            "checkpoint_every", self.checkpoint_every, lo=0
+        )
+        self.log_every = check_int("log_every", self.log_every, lo=1)
+        if not isinstance(self.progress, bool):
+            raise TypeError(f"progress must be a bool, got {self.progress!r}")
 
 
 # --8<-- [start:ema_update]
@@ -91,6 +113,41 @@ def setup_distributed(device=None) -> tuple[int, int, torch.device]:
     )
 
 
+class _sigint_deferred:
+    """While active, Ctrl-C (SIGINT) only sets a flag, which the loop reads after each
+    step: it saves a checkpoint, then raises `KeyboardInterrupt`. A Ctrl-C during a save
+    therefore never leaves a partial checkpoint (the save is atomic anyway).
+    """
+
+    def __init__(self, active: bool):
+        self.active = active and threading.current_thread() is threading.main_thread()
+        self.flag = [False]
+
+    def __enter__(self):
+        if self.active:
+            self.previous = signal.getsignal(signal.SIGINT)
+
+            def handler(signum, frame):
+                self.flag[0] = True
+
+            signal.signal(signal.SIGINT, handler)
+        return self.flag
+
+    def __exit__(self, *exc):
+        if self.active:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+def _agree(flag: bool, world: int, device) -> bool:
+    """`flag` on any rank (one all-reduce per step under torchrun; free otherwise)."""
+    if world == 1:
+        return flag
+    t = torch.tensor([float(flag)], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
+
+
 @dataclass
 class TrainResult:
     """What `fit` returns: the trained model, its EMA copy and the per-step losses."""
@@ -127,7 +184,7 @@ def fit(
         config.seed
     )  # draws every global batch, on every rank
     step, losses, wall_before = 0, [], 0.0
-    if checkpoint_dir is not None and (Path(checkpoint_dir) / "state.json").is_file():
+    if checkpoint_dir is not None and find_checkpoint(checkpoint_dir) is not None:
         step, losses, wall_before = load_training_state(
             checkpoint_dir, model, ema, opt, generator, config
         )
@@ -148,64 +205,81 @@ def fit(
 
     def flush():
         if pending:
-            losses.extend(
-                torch.stack(pending).tolist()
-            )  # one host sync per log interval
+            new = torch.stack(pending).tolist()  # one host sync per log interval
             pending.clear()
-
-    while step < config.steps:
-        for group in opt.param_groups:  # linear warm-up, then constant
-            group["lr"] = config.lr * min(1.0, (step + 1) / max(config.warmup, 1))
-        batch = make_batch(
-            generator, B * world
-        )  # the global batch; this rank takes its slice
-        batch = {
-            k: v[rank * B : (rank + 1) * B].to(device, non_blocking=True)
-            for k, v in batch.items()
-        }
-        loss = loss_fn(net, batch)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip:
-            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        opt.step()
-        ema_update(ema, model, config.ema_decay)
-        step += 1
-        loss = loss.detach()
-        if world > 1:
-            dist.all_reduce(loss)
-            loss = loss / world
-        pending.append(loss.float())
-        if step % config.log_every == 0 or step == config.steps:
-            flush()
-            if bar is not None:
-                recent = losses[-config.log_every :]
-                bar.set_postfix(loss=f"{sum(recent) / len(recent):.4f}")
-        if bar is not None:
-            bar.update(1)
-        if checkpoint_dir is not None and (
-            step == config.steps
-            or (config.checkpoint_every and step % config.checkpoint_every == 0)
-        ):
-            flush()
-            if rank == 0:
-                wall = wall_before + time.perf_counter() - start
-                save_training_state(
-                    checkpoint_dir,
-                    model,
-                    ema,
-                    opt,
-                    generator,
-                    step,
-                    losses,
-                    config,
-                    wall,
+            bad = [i for i, v in enumerate(new) if not math.isfinite(v)]
+            if bad:
+                raise FloatingPointError(
+                    f"the training loss became {new[bad[0]]} at step "
+                    f"{step - len(new) + bad[0] + 1}: check the data (finite, in "
+                    f"range), lr={config.lr!r} and the model; no checkpoint is written "
+                    "from this state"
                 )
-            if world > 1:
-                dist.barrier()
-    flush()
-    if bar is not None:
-        bar.close()
+            losses.extend(new)
+
+    def save():
+        flush()
+        if rank == 0:
+            wall = wall_before + time.perf_counter() - start
+            save_training_state(
+                checkpoint_dir, model, ema, opt, generator, step, losses, config, wall
+            )
+        if world > 1:
+            dist.barrier()
+
+    try:
+        with _sigint_deferred(checkpoint_dir is not None) as interrupted:
+            while step < config.steps:
+                for group in opt.param_groups:  # linear warm-up, then constant
+                    group["lr"] = config.lr * min(
+                        1.0, (step + 1) / max(config.warmup, 1)
+                    )
+                # the global batch; this rank takes its slice
+                batch = make_batch(generator, B * world)
+                batch = {
+                    k: v[rank * B : (rank + 1) * B].to(device, non_blocking=True)
+                    for k, v in batch.items()
+                }
+                loss = loss_fn(net, batch)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if config.grad_clip:
+                    nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                opt.step()
+                ema_update(ema, model, config.ema_decay)
+                step += 1
+                loss = loss.detach()
+                if world > 1:
+                    dist.all_reduce(loss)
+                    loss = loss / world
+                pending.append(loss.float())
+                if step % config.log_every == 0 or step == config.steps:
+                    flush()
+                    if bar is not None:
+                        recent = losses[-config.log_every :]
+                        bar.set_postfix(loss=f"{sum(recent) / len(recent):.4f}")
+                if bar is not None:
+                    bar.update(1)
+                stop = _agree(interrupted[0], world, device)
+                if checkpoint_dir is not None and (
+                    stop
+                    or step == config.steps
+                    or (config.checkpoint_every and step % config.checkpoint_every == 0)
+                ):
+                    save()  # a Ctrl-C during the save waits for it to finish
+                if stop or interrupted[0]:
+                    raise KeyboardInterrupt(
+                        f"training interrupted at step {step}"
+                        + (
+                            f"; checkpoint saved in {checkpoint_dir}"
+                            if checkpoint_dir
+                            else ""
+                        )
+                    )
+        flush()
+    finally:
+        if bar is not None:
+            bar.close()
     wall = wall_before + time.perf_counter() - start
     return TrainResult(model, ema, losses, step, wall, str(device), world)
 

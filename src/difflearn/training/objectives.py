@@ -34,6 +34,7 @@ from torch import nn
 
 from ..model_wrapper import model_input_time
 from ..schedules import NoiseScheduleVP
+from ..validate import check_tensor
 from .loop import TrainConfig, TrainResult, fit
 
 
@@ -84,6 +85,9 @@ def make_batch_fn(
 
     `sample_times(generator, n)` draws the times (default: `sample_t` of the schedule).
     """
+    check_tensor(
+        "images", images, min_dim=2
+    )  # finite: NaN data would train NaN weights
     if labels is not None and len(labels) != len(images):
         raise ValueError(
             f"labels must have {len(images)} entries (one per image), got {len(labels)}"

@@ -12,6 +12,8 @@ unexpected and mis-shaped keys and naming the flag that is most likely wrong.
 from __future__ import annotations
 
 import pickle
+import re
+import warnings
 from pathlib import Path
 
 import torch
@@ -36,6 +38,13 @@ FLAG_NAMES = {
     "pool": "classifier_pool",
     "image_size": "image_size",
 }
+WRAPPERS = ("state_dict", "model", "ema", "model_state_dict")  # {'model': sd, ...}
+HEADS = (
+    "num_heads",
+    "num_head_channels",
+    "num_heads_upsample",
+    "use_new_attention_order",
+)
 HIDDEN = (
     "image_size",
     "dropout",
@@ -47,8 +56,33 @@ HIDDEN = (
 )
 
 
-def read_state_dict(path) -> dict[str, torch.Tensor]:
-    """Tensors of a `.pt`/`.pth`/`.bin` (weights only) or `.safetensors` file."""
+def _unwrap(sd, path, key):
+    """The state dict inside a `{'model' | 'state_dict' | 'ema': ...}` wrapper."""
+    if key is not None:
+        if not (isinstance(sd, dict) and isinstance(sd.get(key), dict)):
+            have = sorted(sd) if isinstance(sd, dict) else type(sd).__name__
+            raise ValueError(f"key={key!r} is not a dict in {path}; it has {have}")
+        return sd[key]
+    if isinstance(sd, dict) and not all(
+        isinstance(v, torch.Tensor) for v in sd.values()
+    ):
+        inner = [k for k in WRAPPERS if isinstance(sd.get(k), dict)]
+        if len(inner) == 1:
+            return sd[inner[0]]
+        if len(inner) > 1:
+            raise ValueError(
+                f"{path} wraps several state dicts {inner}: pass key= to choose one "
+                "(e.g. key='ema' for the averaged weights)"
+            )
+    return sd
+
+
+def read_state_dict(path, key: str | None = None) -> dict[str, torch.Tensor]:
+    """Tensors of a `.pt`/`.pth`/`.bin` (weights only) or `.safetensors` file.
+
+    A wrapper `{'model' | 'state_dict' | 'ema' | 'model_state_dict': state_dict, ...}`
+    is opened (`key` picks one when there are several). Every error names the file.
+    """
     path = Path(path)
     if path.suffix not in SUFFIXES:
         raise ValueError(
@@ -56,25 +90,43 @@ def read_state_dict(path) -> dict[str, torch.Tensor]:
         )
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"cannot read checkpoint {path}: the file is empty")
     if path.suffix == ".safetensors":
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        return load_file(str(path))
+        try:
+            return load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as err:
+            raise ValueError(
+                f"cannot read checkpoint {path} as safetensors (truncated, or not a "
+                f"safetensors file): {err}"
+            ) from err
     try:
         sd = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
+        found = re.findall(r"GLOBAL ([\w.]+)", str(err))
+        what = f" ({', '.join(sorted(set(found)))})" if found else ""
         raise ValueError(
-            f"refusing to load {path}: it holds pickled objects other than tensors "
-            f"(weights_only=True rejected it: {str(err).splitlines()[0]})"
+            f"refusing to load {path}: it holds pickled objects other than tensors"
+            f"{what}, and unpickling them could run code. Save the state dict alone "
+            "(torch.save(model.state_dict(), ...)) or as safetensors where the file "
+            "came from"
         ) from err
-    if isinstance(sd, dict) and isinstance(sd.get("state_dict"), dict):
-        sd = sd["state_dict"]
+    except (RuntimeError, EOFError, KeyError, OSError, ValueError) as err:
+        raise ValueError(
+            f"cannot read checkpoint {path}: not a complete PyTorch file "
+            f"(truncated, or text?): {type(err).__name__}: {err}"
+        ) from err
+    sd = _unwrap(sd, path, key)
     if not isinstance(sd, dict) or not all(
         isinstance(v, torch.Tensor) for v in sd.values()
     ):
+        keys = f" with keys {sorted(map(str, sd))[:8]}" if isinstance(sd, dict) else ""
         raise ValueError(
-            f"{path} must hold a dict of tensors (a state dict), "
-            f"got {type(sd).__name__}"
+            f"{path} must hold a dict of tensors (a state dict, or one wrapped as "
+            f"{{'model' | 'state_dict' | 'ema': ...}}), got {type(sd).__name__}{keys}"
         )
     return sd
 
@@ -90,8 +142,19 @@ def infer_config(sd: dict[str, torch.Tensor]) -> dict:
 
     Also returns `"matching_presets"`: the released presets of the same structure,
     from which the flags that leave no trace in the weights (heads, head order,
-    dropout) are taken.
+    dropout) are taken. A state dict that lacks a key the structure is read from raises
+    a `ValueError` naming it.
     """
+    try:
+        return _infer_config(sd)
+    except (KeyError, IndexError, StopIteration) as err:
+        raise ValueError(
+            f"cannot read the architecture off the state dict: key {err} is missing "
+            f"or malformed; it has {len(sd)} keys, e.g. {sorted(sd)[:6]}"
+        ) from err
+
+
+def _infer_config(sd: dict[str, torch.Tensor]) -> dict:
     if "time_embed.0.weight" not in sd or "input_blocks.0.0.weight" not in sd:
         raise ValueError(
             "state dict must be an ADM UNet's or classifier's "
@@ -256,6 +319,12 @@ def _mismatch_report(sd: dict, model: nn.Module) -> tuple[list, list, list]:
     return missing, unexpected, shapes
 
 
+def _flag_name(key: str, cfg: dict) -> str:
+    if key == "out_channels" and cfg.get("model") == "EncoderUNetModel":
+        return "number of classes (the classifier's out_channels)"
+    return FLAG_NAMES[key]
+
+
 def _as_flag(key: str, cfg: dict) -> str:
     """A constructor argument as the command-line flag that sets it."""
     if key == "num_classes":
@@ -281,14 +350,12 @@ def _explain(sd: dict, label: str, cfg: dict, missing, unexpected, shapes) -> st
     )
     try:
         found = infer_config(sd)
-    except (ValueError, KeyError, StopIteration):
-        return (
-            lines
-            + "\n  the file does not look like an ADM UNet or classifier checkpoint"
-        )
+    except ValueError as err:
+        return lines + f"\n  (its own structure could not be read either: {err})"
     want, have = structure(cfg), structure(found)
     wrong = [
-        f"{FLAG_NAMES[k]} (model: {_as_flag(k, want)}, checkpoint: {_as_flag(k, have)})"
+        f"{_flag_name(k, want)} (model: {_as_flag(k, want)}, "
+        f"checkpoint: {_as_flag(k, have)})"
         for k in FLAG_NAMES
         if k in want and k in have and want[k] != have[k]
     ]
@@ -307,6 +374,8 @@ def load_checkpoint(
     path: str | Path,
     preset: str | None = None,
     device: str | torch.device | None = None,
+    strict: bool = False,
+    key: str | None = None,
     **overrides: object,
 ) -> nn.Module:
     """Build the model for a checkpoint and load its weights with `strict=True`.
@@ -315,15 +384,22 @@ def load_checkpoint(
         path: `.pt`/`.pth`/`.bin` (read with `weights_only=True`) or `.safetensors`.
         preset: a name of `PRESETS`; None reads the configuration off the weights.
         device: where to build the model.
-        **overrides: constructor arguments to change (e.g. `use_checkpoint=True`).
+        strict: refuse to guess the settings the weights do not show (attention heads,
+            head order): without a preset they must be passed as overrides.
+        key: which state dict of a wrapper file (`'model'`, `'ema'`, ...) to load.
+        **overrides: constructor arguments to change (e.g. `use_checkpoint=True`,
+            `num_head_channels=64`).
 
     Returns:
-        The model in eval mode.
+        The model in eval mode. Without a preset, the head settings come from the
+        released preset of the same structure; if none matches they are guessed, and
+        a `UserWarning` names the guess (an error with `strict=True`).
     """
-    sd = read_state_dict(path)
+    sd = read_state_dict(path, key)
     if preset is None:
         cfg = infer_config(sd)
-        cfg.pop("matching_presets")
+        matches = cfg.pop("matching_presets")
+        _check_guess(cfg, matches, overrides, strict, path)
     else:
         cfg = dict(PRESETS[check_preset(preset)])
     probe = create_model(dict(cfg), device="meta", **overrides)
@@ -337,6 +413,34 @@ def load_checkpoint(
     model = create_model(cfg, device="meta")
     model.load_state_dict(sd, strict=True, assign=True)
     return model.to(device or "cpu").eval()
+
+
+def _check_guess(cfg: dict, matches: list, overrides: dict, strict: bool, path):
+    """Warn (or, with `strict`, raise) when head settings were not read but guessed."""
+    has_attention = (
+        bool(cfg.get("attention_resolutions")) or cfg.get("pool") == "attention"
+    )
+    guessed = {k: cfg[k] for k in HEADS if k in cfg and k not in overrides}
+    if not has_attention or not guessed:
+        return
+    if guessed.get("num_head_channels") == -1 and "num_heads" not in cfg:
+        guessed["num_heads"] = 1  # the constructor's default
+    how = ", ".join(f"{k}={v!r}" for k, v in guessed.items())
+    source = (
+        f"taken from the released preset {matches[0]!r} of the same structure"
+        if matches
+        else "guessed (64 channels per head where the widths allow, else one head)"
+    )
+    msg = (
+        f"{path}: the attention heads leave no trace in the weights; {how} were "
+        f"{source}. If the network was trained with other heads its outputs will be "
+        "wrong: pass them, e.g. load_checkpoint(path, num_head_channels=..., "
+        "num_heads=..., use_new_attention_order=...), or preset=..."
+    )
+    if strict:
+        raise ValueError("strict=True: " + msg)
+    if not matches:
+        warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 # --8<-- [end:load_checkpoint]

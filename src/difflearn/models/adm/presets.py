@@ -201,8 +201,15 @@ def create_model(preset: str | dict, device=None, **overrides) -> nn.Module:
     `preset` is a name of `PRESETS` or a dict of the same form. `device="meta"`
     builds the structure without allocating weights (for counting).
     """
+    if not isinstance(preset, (str, dict)):
+        raise TypeError(f"preset must be a name or a dict, got {type(preset).__name__}")
     kwargs = dict(PRESETS[check_preset(preset)] if isinstance(preset, str) else preset)
-    cls = MODELS[kwargs.pop("model")]
+    model = kwargs.pop("model", None)
+    if model not in MODELS:
+        raise ValueError(
+            f"preset['model'] must be one of {tuple(MODELS)}, got {model!r}"
+        )
+    cls = MODELS[model]
     allowed = set(inspect.signature(UNetModel).parameters) | set(
         inspect.signature(cls).parameters
     )

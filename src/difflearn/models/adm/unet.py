@@ -39,6 +39,22 @@ def check_timesteps(x: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
     return timesteps
 
 
+def check_image(x: torch.Tensor, channels: int, factor: int) -> None:
+    """Raise unless `x` is `(B, channels, H, W)` with H and W multiples of `factor` (the
+    UNet halves them `log2(factor)` times and must double them back).
+    """
+    if x.ndim < 3 or x.shape[1] != channels:
+        raise ValueError(
+            f"x must have shape (B, {channels}, H, W), got {tuple(x.shape)}"
+        )
+    if any(s % factor for s in x.shape[2:]):
+        raise ValueError(
+            f"x must have H and W divisible by {factor} (the UNet downsamples "
+            f"{factor.bit_length() - 1} times), got {tuple(x.shape[2:])}: pad or "
+            "resize the image"
+        )
+
+
 class UNetModel(nn.Module):
     """The full ADM UNet with attention, time and class embedding.
 
@@ -247,6 +263,7 @@ class UNetModel(nn.Module):
         """`x` `(B, C, H, W)`, `timesteps` `(B,)` (may be fractional), `y` `(B,)`
         labels.
         """
+        check_image(x, self.in_channels, 2 ** (len(self.channel_mult) - 1))
         emb = self.embed(check_timesteps(x, timesteps), y)
         skips = []
         h = x.to(self.dtype)

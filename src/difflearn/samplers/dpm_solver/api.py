@@ -30,6 +30,7 @@ import torch
 from ...model_wrapper import model_wrapper  # noqa: F401
 from ...schedules.grids import SKIP_TYPES
 from ...schedules.vp import NoiseScheduleVP
+from ...validate import check_choice, check_int, check_number, check_times
 from ..core import Runner, at_times, on_device
 from . import loops
 from .plans import (
@@ -101,8 +102,21 @@ class DPM_Solver:
             correcting_x0_fn = self.dynamic_thresholding_fn
         self.correcting_x0_fn = correcting_x0_fn
         self.correcting_xt_fn = correcting_xt_fn
-        self.thresholding_max_val = thresholding_max_val
-        self.dynamic_thresholding_ratio = dynamic_thresholding_ratio
+        if not callable(model_fn):
+            raise TypeError(
+                f"model_fn must be a callable, got {type(model_fn).__name__}"
+            )
+        if correcting_xt_fn is not None and not callable(correcting_xt_fn):
+            raise TypeError(
+                "correcting_xt_fn must be None or a callable, got "
+                f"{type(correcting_xt_fn).__name__}"
+            )
+        self.thresholding_max_val = check_number(
+            "thresholding_max_val", thresholding_max_val, 0.0, lo_open=True
+        )
+        self.dynamic_thresholding_ratio = check_number(
+            "dynamic_thresholding_ratio", dynamic_thresholding_ratio, 0.0, 1.0, True
+        )
         self.nfe = 0
 
     # ---- model outputs ---------------------------------------------------------------
@@ -195,12 +209,15 @@ class DPM_Solver:
         atol=0.0078,
         rtol=0.05,
         return_intermediate=False,
+        max_nfe=1000,
+        progress=False,
     ):
-        """Run the ODE forward, from data at `t_start` (default 1/N) to noise at `t_end`
-        (default T).
+        """Run the ODE forward, from data at `t_start` (default: the schedule's first
+        time, 1/N for a discrete one) to noise at `t_end` (default T). Arguments as in
+        `sample`.
         """
-        t_0 = 1.0 / self.noise_schedule.total_N if t_start is None else t_start
-        t_T = self.noise_schedule.T if t_end is None else t_end
+        t_0 = self._time("t_start", t_start, self._t_lo())
+        t_T = self._time("t_end", t_end, self.noise_schedule.T)
         if not 0 < t_0 < t_T:
             raise ValueError(
                 f"inverse needs 0 < t_start < t_end, got t_start={t_0!r}, t_end={t_T!r}"
@@ -219,7 +236,20 @@ class DPM_Solver:
             atol=atol,
             rtol=rtol,
             return_intermediate=return_intermediate,
+            max_nfe=max_nfe,
+            progress=progress,
         )
+
+    def _t_lo(self) -> float:
+        """The default end of sampling: 1/N for a discrete schedule, 1e-3 otherwise."""
+        ns = self.noise_schedule
+        return 1.0 / ns.total_N if ns.schedule == "discrete" else 1e-3
+
+    def _time(self, name: str, value, default: float) -> float:
+        """`value` (or `default`) as a float inside the schedule's domain."""
+        value = default if value is None else check_number(name, value)
+        check_times(self.noise_schedule, [value], name)
+        return value
 
     # --8<-- [start:sample]
     def sample(
@@ -237,8 +267,10 @@ class DPM_Solver:
         atol: float = 0.0078,
         rtol: float = 0.05,
         return_intermediate: bool = False,
+        max_nfe: int = 1000,
+        progress: bool = False,
     ):
-        """Solve the diffusion ODE from `x` at `t_start` (default T) to `t_end`
+        r"""Solve the diffusion ODE from `x` at `t_start` (default T) to `t_end`
         (default 1/N).
 
         Args:
@@ -261,9 +293,15 @@ class DPM_Solver:
             solver_type: `"dpmsolver"` or `"taylor"`, the form of the higher-order
                 corrections.
             return_intermediate: also return the list of states after every step.
+            max_nfe: the most model evaluations `"adaptive"` may spend (then a
+                `RuntimeError` says so); the other methods spend a known number.
+            progress: show a tqdm bar (steps; for `"adaptive"`, the distance in
+                $\lambda$ covered).
+
+        Sampling runs under `torch.no_grad()`.
         """
-        t_0 = 1.0 / self.noise_schedule.total_N if t_end is None else t_end
-        t_T = self.noise_schedule.T if t_start is None else t_start
+        t_0 = self._time("t_end", t_end, 1.0 / self.noise_schedule.total_N)
+        t_T = self._time("t_start", t_start, self.noise_schedule.T)
         if not 0 < t_0 < t_T:
             raise ValueError(
                 "sample needs 0 < t_end < t_start (noise to data), "
@@ -284,6 +322,8 @@ class DPM_Solver:
             atol=atol,
             rtol=rtol,
             return_intermediate=return_intermediate,
+            max_nfe=max_nfe,
+            progress=progress,
         )
 
     # --8<-- [end:sample]
@@ -298,6 +338,7 @@ class DPM_Solver:
         denoise_to_zero: bool = False,
         solver_type: str = "dpmsolver",
         return_intermediate: bool = False,
+        progress: bool = False,
     ):
         """Multistep DPM-Solver on a given grid: one step, one model call per interval
         of `timesteps`.
@@ -326,6 +367,7 @@ class DPM_Solver:
             solver_type=solver_type,
             return_intermediate=return_intermediate,
             times=ts,
+            progress=progress,
         )
 
     # --8<-- [end:sample_on_grid]
@@ -348,11 +390,17 @@ class DPM_Solver:
         rtol: float = 0.0,
         return_intermediate: bool = False,
         times=None,
+        max_nfe: int = 1000,
+        progress: bool = False,
     ):
         """Plan, then run the loop of `method` from `t_T` to `t_0`
         (either direction).
         """
         _check_options(steps, order, skip_type, method, solver_type)
+        if method == "adaptive":
+            atol = check_number("atol", atol, 0.0, lo_open=True)
+            rtol = check_number("rtol", rtol, 0.0)
+            max_nfe = check_int("max_nfe", max_nfe, lo=order)
         if method == "adaptive" and (
             return_intermediate or self.correcting_xt_fn is not None
         ):
@@ -378,7 +426,9 @@ class DPM_Solver:
                 coeffs = multistep_plan(
                     grid, orders, alg, solver_type, self.multistep_d2_weight
                 )
-                run = Runner(self._model_fn, x, grid, steps=steps)
+                run = Runner(
+                    self._model_fn, x, grid, None, progress, "DPM-Solver", steps
+                )
                 x = loops.multistep(
                     self._evaluator(run, data),
                     x,
@@ -387,6 +437,7 @@ class DPM_Solver:
                     coeffs,
                     fix,
                     intermediates,
+                    run.range,
                 )
                 last = steps
             elif method == "adaptive":
@@ -403,6 +454,8 @@ class DPM_Solver:
                     rtol,
                     solver_type,
                     check_model=lambda: run.done(None),
+                    max_nfe=max_nfe,
+                    progress=progress,
                 )
                 last = 0
             else:
@@ -410,7 +463,9 @@ class DPM_Solver:
                     ns, steps, t_T, t_0, order, skip_type, method, alg, solver_type
                 )
                 stages, ends = loops.stage_grids(plan, x)
-                run = Runner(self._model_fn, x, ends, steps=len(plan))
+                run = Runner(
+                    self._model_fn, x, ends, None, progress, "DPM-Solver", len(plan)
+                )
                 x = loops.singlestep(
                     self._evaluator(run, data),
                     x,
@@ -420,6 +475,7 @@ class DPM_Solver:
                     solver_type == "taylor",
                     fix,
                     intermediates,
+                    run.range,
                 )
                 last = len(plan) - 1
             if denoise_to_zero:
@@ -439,14 +495,9 @@ class DPM_Solver:
 
 
 def _check_options(steps, order, skip_type, method, solver_type):
-    if method not in DPM_METHODS:
-        raise ValueError(f"method must be one of {DPM_METHODS}, got {method!r}")
-    if skip_type not in SKIP_TYPES:
-        raise ValueError(f"skip_type must be one of {SKIP_TYPES}, got {skip_type!r}")
-    if solver_type not in SOLVER_TYPES:
-        raise ValueError(
-            f"solver_type must be one of {SOLVER_TYPES}, got {solver_type!r}"
-        )
+    check_choice("method", method, DPM_METHODS)
+    check_choice("skip_type", skip_type, SKIP_TYPES)
+    check_choice("solver_type", solver_type, SOLVER_TYPES)
     allowed = (2, 3) if method == "adaptive" else (1, 2, 3)
     if isinstance(order, bool) or order not in allowed:
         raise ValueError(

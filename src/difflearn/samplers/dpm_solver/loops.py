@@ -31,9 +31,10 @@ def multistep(
     coeffs: list,
     fix=None,
     intermediates=None,
+    iterate=range,
 ):
     """Multistep DPM-Solver along `grid`: one model call per step, earlier outputs
-    reused.
+    reused. `iterate(n)` yields the step indices 0..n-1 (a progress bar, say).
     """
     steps = len(orders)
     outputs = [
@@ -43,7 +44,8 @@ def multistep(
         x = fix(x, grid.t_model[0], 0)
     if intermediates is not None:
         intermediates.append(x)
-    for i in range(1, steps + 1):
+    for k in iterate(steps):
+        i = k + 1
         order, c = orders[i - 1], coeffs[i - 1]
         if order == 1:
             x = dpm_solver_first_update(x, outputs[-1], c)
@@ -73,11 +75,13 @@ def singlestep(
     final_taylor: bool,
     fix=None,
     intermediates=None,
+    iterate=range,
 ):
     """Singlestep DPM-Solver: step j evaluates the model at its stage points
     `stages[j]`.
     """
-    for j, (step, p) in enumerate(zip(plan, stages)):
+    for j in iterate(len(plan)):
+        step, p = plan[j], stages[j]
         c = step.coeffs
         m_s = evaluate(x, p, 0, j, 1)
         if step.order == 1:
@@ -140,6 +144,8 @@ def adaptive(
     theta=0.9,
     t_err=1e-5,
     check_model=None,
+    max_nfe=1000,
+    progress=False,
 ):
     r"""DPM-Solver-12 (`order=2`) or -23 (`order=3`): adaptive steps in $\lambda$
     (Lu et al., 2022a, Sec. 4).
@@ -155,11 +161,33 @@ def adaptive(
     has to read $E$ on the host every step. `check_model()`, if given, runs the NaN
     check of the model outputs before a NaN error estimate is reported (so a NaN model
     output is blamed on the model).
+
+    Steps go towards $\lambda_0$ in either direction (`t_0 > t_T` inverts: data to
+    noise, $h < 0$), never past it, and the loop stops with a `RuntimeError` after
+    `max_nfe` model evaluations (too tight a tolerance for the dtype never converges).
     """
     ns, alg = noise_schedule, algorithm_type
     lam = lambda t: float(ns.marginals([t]).lam[0])  # noqa: E731
-    s, lambda_s, lambda_0, h, x_prev = t_T, lam(t_T), lam(t_0), h_init, x
+    s, lambda_s, lambda_0, x_prev = t_T, lam(t_T), lam(t_0), x
+    sign = 1.0 if lambda_0 >= lambda_s else -1.0  # +1: noise to data
+    h = sign * min(h_init, abs(lambda_0 - lambda_s))
+    nfe, per_step = 0, order
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=round(abs(lambda_0 - lambda_s), 4), desc="adaptive (lambda)")
     while abs(s - t_0) > t_err:
+        if nfe + per_step > max_nfe:
+            if bar is not None:
+                bar.close()
+            raise RuntimeError(
+                f"adaptive DPM-Solver reached max_nfe={max_nfe} model evaluations at "
+                f"t={s:.6g} on its way from t={t_T:.6g} to t={t_0:.6g}: the tolerances "
+                f"atol={atol!r}, rtol={rtol!r} are too tight for {x.dtype} (loosen "
+                "them) or the model is not smooth there; raise max_nfe to go on"
+            )
+        nfe += per_step
         t = float(
             ns.inverse_lambda(torch.tensor([lambda_s + h], dtype=torch.float64))[0]
         )
@@ -233,13 +261,17 @@ def adaptive(
                 f"(error estimate {float(E)})"
             )
         if E <= 1.0:
+            if bar is not None:
+                bar.update(round(abs(lam(t) - lambda_s), 4))
             x, s, x_prev, lambda_s = x_higher, t, x_lower, lam(t)
         # the step factor is rounded to float32 as in the official code,
         # so the grids agree exactly
-        h = min(
-            theta * h * float(torch.float_power(E, -1.0 / order).float()),
-            lambda_0 - lambda_s,
+        h = sign * min(
+            theta * abs(h) * float(torch.float_power(E, -1.0 / order).float()),
+            abs(lambda_0 - lambda_s),
         )
+    if bar is not None:
+        bar.close()
     return x
 
 
