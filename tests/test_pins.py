@@ -6,7 +6,13 @@ refactors: every sampler of the zoo and every `DPM_Solver` mode, run in float64 
 fixed inputs, must reproduce the outputs recorded in `tests/data/sampler_pins.json` to
 1e-12. The pins were written by the code of commit 21135ce (before the package was
 reorganised) with `python tests/test_pins.py --write`; rewrite them only for an
-intended change of results, and say why in the commit.
+intended change of results, and say why in the commit
+(`python tests/test_pins.py --write CASE ...` rewrites only the cases named).
+
+Rewritten since: the four `dpm/*` cases on the discrete schedule (the oracle was
+wrapped without `time_input="discrete"`, so it saw times 0..999 clamped to T; the
+schedule now refuses such times) and `zoo/heun-churn` (churn no longer raises a level
+above the schedule's largest, sigma~(T), where the old code extrapolated past T).
 """
 
 from __future__ import annotations
@@ -96,7 +102,9 @@ def run_zoo(name):
 def run_dpm(name):
     _, sched, alg, kw = next(c for c in DPM if c[0] == name)
     ns = _schedules()[sched]
-    solver = DPM_Solver(model_wrapper(GM.noise_fn(ns), ns), ns, algorithm_type=alg)
+    time_input = "discrete" if sched == "discrete" else "continuous"
+    model = model_wrapper(GM.noise_fn(ns, time_input=time_input), ns)
+    solver = DPM_Solver(model, ns, algorithm_type=alg)
     if name == "multistep-3-d2":
         solver.multistep_d2_weight = 1.0
     return solver.sample(_x_T(), **kw)
@@ -139,6 +147,10 @@ def test_every_case_is_pinned():
 
 
 if __name__ == "__main__" and "--write" in sys.argv:
-    out = {case: fn(arg).tolist() for case, (fn, arg) in sorted(CASES.items())}
+    named = [a for a in sys.argv[1:] if a != "--write"]
+    out = json.loads(PINS.read_text()) if named else {}
+    for case, (fn, arg) in sorted(CASES.items()):
+        if not named or case in named:
+            out[case] = fn(arg).tolist()
     PINS.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {len(out)} pins to {PINS}")

@@ -40,14 +40,23 @@ from .core import (
 
 # --8<-- [start:churn]
 def churn_levels(
-    sigma_ve: np.ndarray, s_churn: float, s_tmin: float, s_tmax: float, n: int
+    sigma_ve: np.ndarray,
+    s_churn: float,
+    s_tmin: float,
+    s_tmax: float,
+    n: int,
+    sigma_max: float = math.inf,
 ):
-    r"""$\hat\sigma_i = (1 + \gamma_i)\,\tilde\sigma_i$ for every step
-    (Karras et al., 2022, Algorithm 2).
+    r"""$\hat\sigma_i = \min\big((1 + \gamma_i)\,\tilde\sigma_i,\ \tilde\sigma_\max\big)$
+    for every step (Karras et al., 2022, Algorithm 2).
+
+    $\tilde\sigma_\max = \tilde\sigma(T)$ caps the raised level: a VP schedule has
+    no time above $T$ to evaluate the model at.
     """
     gamma = min(s_churn / n, math.sqrt(2.0) - 1.0)
     s = sigma_ve[:-1]
-    return np.where((s >= s_tmin) & (s <= s_tmax), s * (1.0 + gamma), s)
+    raised = np.where((s >= s_tmin) & (s <= s_tmax), s * (1.0 + gamma), s)
+    return np.minimum(raised, np.maximum(s, sigma_max))
 
 
 # --8<-- [end:churn]
@@ -76,7 +85,8 @@ def _edm(
     grid = make_grid(noise_schedule, timesteps, x)
     n = grid.steps + int(denoise_to_zero)  # steps, counting the one to sigma~ = 0
     sig = sigma_levels(grid, denoise_to_zero)  # (n + 1,) step ends
-    sig_hat = churn_levels(sig, s_churn, s_tmin, s_tmax, n)
+    sig_max = float(at_times(noise_schedule, [noise_schedule.T], x).sigma_ve[0])
+    sig_hat = churn_levels(sig, s_churn, s_tmin, s_tmax, n, sig_max)
     churned = sig_hat > sig[:-1]
     raised = at_sigmas(noise_schedule, sig_hat, x)  # the times of the raised levels
     cur = at_times(
