@@ -11,7 +11,7 @@ The data flow of sampling runs one way, and the folders follow it:
 - `difflearn.models`: the ADM UNet of guided-diffusion and the small networks the site
   trains
 - `difflearn.training`: objectives and the training loop
-- `difflearn.likelihood`: log-likelihoods through the probability-flow ODE; the DDPM bound
+- `difflearn.likelihood`: log-likelihoods through the probability-flow ODE; DDPM bound
 - `difflearn.data`: the exact Gaussian-mixture oracle, digits, 2-D point clouds
 - `difflearn.pretrained`, `difflearn.metrics`, `difflearn.interop`, `difflearn.demo`:
   shipped models, digits FID, diffusers, notebooks
