@@ -138,3 +138,25 @@ def test_rk45_refuses_a_grid_and_bad_options():
         pf_ode_log_likelihood(fn, x, NS, divergence="trace")
     with pytest.raises(ValueError, match="variance must be one of"):
         ddpm_elbo(fn, x, beta_schedule("linear", 10), variance="learned")
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_sampler_refuses_zero_alpha_and_names_the_fixes(method):
+    """A schedule whose last alpha is 0 (the straight path at t = 1): a clear error, not NaNs."""
+    from difflearn.schedules import FlowSchedule
+
+    flow = FlowSchedule()
+    x = torch.randn(4, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match=r"alpha_t = 0.*t_start.*flow_euler"):
+        sample(GM.noise_fn(flow), x, flow, method=method, steps=4)
+
+
+def test_velocity_samplers_start_at_t_1_and_betas_equal_1_get_a_hint():
+    from difflearn.samplers import flow_euler, flow_timesteps
+    from difflearn.schedules import FlowSchedule, rescale_zero_terminal_snr
+
+    x = torch.randn(4, 2, dtype=torch.float64)
+    out = flow_euler(lambda x, t: x - 0.5, x, flow_timesteps(4))  # the velocity of the data point 0.5
+    assert torch.isfinite(out).all() and FlowSchedule().marginals([1.0]).alpha[0] == 0
+    with pytest.raises(ValueError, match="zero-terminal-SNR.*alphas_cumprod"):
+        NoiseScheduleVP("discrete", betas=rescale_zero_terminal_snr(beta_schedule("scaled_linear", 1000)))
