@@ -41,8 +41,8 @@ PROBES = ("rademacher", "gaussian")
 def divergence_exact(fn, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     r"""$\big(\mathrm{fn}(x),\ \operatorname{tr}\partial\mathrm{fn}/\partial x\big)$ for
     `x` (B, D): one vector–Jacobian product per dimension."""
-    with torch.enable_grad():
-        x = x.detach().requires_grad_(True)
+    with torch.inference_mode(False), torch.enable_grad():  # also under no_grad
+        x = x.detach().clone().requires_grad_(True)
         out = fn(x)  # (B, D)
         div = torch.zeros(x.shape[0], dtype=out.dtype, device=x.device)
         for i in range(x.shape[1]):
@@ -57,8 +57,8 @@ def divergence_hutchinson(
     r"""$\big(\mathrm{fn}(x),\ \frac1K\sum_k z_k^\top
     \tfrac{\partial\mathrm{fn}}{\partial x} z_k\big)$ with `probes` $z$ of shape
     (K, B, D): one product per probe."""
-    with torch.enable_grad():
-        x = x.detach().requires_grad_(True)
+    with torch.inference_mode(False), torch.enable_grad():  # also under no_grad
+        x = x.detach().clone().requires_grad_(True)
         out = fn(x)  # (B, D)
         div = torch.zeros(x.shape[0], dtype=out.dtype, device=x.device)
         for z in probes:

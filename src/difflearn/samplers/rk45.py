@@ -31,7 +31,8 @@ RK_METHODS = ("RK45", "RK23", "DOP853")
 def pf_ode_coefficients(noise_schedule, t: float) -> tuple[float, float]:
     r"""$\big(f(t),\ g^2(t)/(2\sigma_t)\big) = \big(\tfrac{d\log\alpha_t}{dt},\
     -\sigma_t\tfrac{d\lambda_t}{dt}\big)$ at one time, in float64."""
-    with torch.enable_grad():  # also inside a sampler's no_grad
+    # autograd also inside no_grad() / inference_mode() (samplers are called there)
+    with torch.inference_mode(False), torch.enable_grad():
         tt = torch.tensor([float(t)], dtype=torch.float64, requires_grad=True)
         log_alpha = noise_schedule.marginal_log_mean_coeff(tt)
         lam = noise_schedule.marginal_lambda(tt)

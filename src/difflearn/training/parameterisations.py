@@ -142,7 +142,8 @@ def weighting_eps(
 def dlambda_dt(noise_schedule, t: torch.Tensor) -> torch.Tensor:
     r"""$\mathrm d\lambda_t/\mathrm dt$ at the times `t` (float64, by autograd through
     the schedule's `marginal_lambda`; piecewise constant for a discrete table)."""
-    with torch.enable_grad():  # also under no_grad (evaluation)
+    # autograd also inside no_grad() / inference_mode() (samplers are called there)
+    with torch.inference_mode(False), torch.enable_grad():
         t = t.detach().to("cpu", torch.float64).clone().requires_grad_(True)
         (grad,) = torch.autograd.grad(noise_schedule.marginal_lambda(t).sum(), t)
     return grad.detach()
