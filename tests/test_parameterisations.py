@@ -75,7 +75,7 @@ def fixed_t_batch(gm, t, n, seed=0):
 
 
 @pytest.mark.parametrize("prediction", PREDICTIONS)
-@pytest.mark.parametrize("t", [0.05, 0.3, 0.7])
+@pytest.mark.parametrize("t", [0.05, 0.5])
 def test_loss_at_the_optimum_equals_the_closed_form_minimum(prediction, t):
     a, s = alpha_sigma(t)
     # the minimum of each head's MSE, from E Var(x0 | x_t) and the head's linear relation to x0
