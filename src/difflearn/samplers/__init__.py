@@ -9,6 +9,7 @@ r"""The samplers: one core under the whole zoo, one file per family, and `sample
 - `unipc`: UniPC predictor–corrector
 - `sde`, `dpmpp_sde`: Euler–Maruyama and predictor–corrector; SDE-DPM-Solver++
 - `flow`: Euler and Heun on the flow ODE of a rectified-flow (velocity) model
+- `rk45`: score_sde's adaptive Runge–Kutta solve of the probability-flow ODE (scipy)
 - `dpm_solver`: DPM-Solver and DPM-Solver++ with the official API
 
 Every sampler is a plain function `sampler(model_fn, x, noise_schedule, timesteps, ...,
@@ -27,6 +28,7 @@ from .edm import euler, heun
 from .flow import flow_euler, flow_heun, flow_timesteps
 from .lms import lms
 from .registry import METHODS, Method, default_t_end, sample
+from .rk45 import rk45
 from .sde import euler_maruyama, predictor_corrector
 from .unipc import unipc
 
@@ -51,6 +53,7 @@ __all__ = [
     "heun",
     "lms",
     "predictor_corrector",
+    "rk45",
     "sample",
     "sde_dpmpp_2m",
     "sde_dpmpp_3m",

@@ -76,17 +76,45 @@ def on_device(m: Marginals, x: torch.Tensor) -> Grid:
     )
 
 
-def at_times(noise_schedule, t, x: torch.Tensor, lambdas=None) -> Grid:
-    """The schedule at the times `t` (any order, inside the schedule's domain), for a
-    model that sees tensors like `x`.
+# --8<-- [start:zero_alpha]
+def check_alpha_positive(m: Marginals, name: str = "timesteps") -> Marginals:
+    r"""Refuse a time with $\alpha_t = 0$ (zero terminal SNR, $\lambda_t = -\infty$).
+
+    Every sampler of the zoo works in $\lambda$ and recovers
+    $\hat x_0 = (x_t - \sigma_t\hat\varepsilon)/\alpha_t$, which is $0/0$ there.
     """
-    return on_device(
-        noise_schedule.marginals(check_times(noise_schedule, t), lambdas), x
-    )
+    if bool((m.alpha <= 0).any()):
+        t = float(m.t[int(np.argmax(m.alpha <= 0))])
+        raise ValueError(
+            f"{name} include t={t!r}, where alpha_t = 0 (zero terminal SNR, lambda = "
+            "-inf) and x0 = (x - sigma eps) / alpha is 0/0: start just below it (e.g. "
+            f"t_start={t - 1e-3:.6g}), clamp the schedule's last alphas_cumprod to a "
+            "tiny positive value, or, for a rectified-flow model, use flow_euler / "
+            "flow_heun, which integrate the velocity and start at t = 1"
+        )
+    return m
+
+
+# --8<-- [end:zero_alpha]
+
+
+def at_times(
+    noise_schedule, t, x: torch.Tensor, lambdas=None, zero_alpha_ok: bool = False
+) -> Grid:
+    """The schedule at the times `t` (any order, inside the schedule's domain), for a
+    model that sees tensors like `x` (a time with alpha_t = 0 raises unless
+    `zero_alpha_ok`).
+    """
+    m = noise_schedule.marginals(check_times(noise_schedule, t), lambdas)
+    return on_device(m if zero_alpha_ok else check_alpha_positive(m), x)
 
 
 def make_grid(
-    noise_schedule, timesteps, x: torch.Tensor, increasing: bool = False
+    noise_schedule,
+    timesteps,
+    x: torch.Tensor,
+    increasing: bool = False,
+    zero_alpha_ok: bool = False,
 ) -> Grid:
     """Check `timesteps` (1-D, at least 2 entries, strictly monotone, inside the
     schedule's domain) and `x` (a finite floating tensor with a batch dimension), and
@@ -103,7 +131,7 @@ def make_grid(
     if not bool((d > 0).all() if increasing else (d < 0).all()):
         order = "increasing" if increasing else "decreasing"
         raise ValueError(f"timesteps must be strictly {order}, got {t64.tolist()}")
-    grid = at_times(noise_schedule, t64, x)
+    grid = at_times(noise_schedule, t64, x, zero_alpha_ok=zero_alpha_ok)
     bad = ~(np.isfinite(grid.lam) & np.isfinite(grid.alpha) & np.isfinite(grid.sigma))
     if noise_schedule.schedule == "flow":  # lambda = +-inf at t = 0 (data), 1 (noise)
         bad &= (grid.sigma > 0) & (grid.alpha > 0)

@@ -47,7 +47,7 @@ def churn_levels(
     n: int,
     sigma_max: float = math.inf,
 ):
-    r"""$\hat\sigma_i = \min\big((1 + \gamma_i)\,\tilde\sigma_i,\ \tilde\sigma_\max\big)$
+    r"""$\hat\sigma_i = \min((1 + \gamma_i)\,\tilde\sigma_i,\ \tilde\sigma_\max)$
     for every step (Karras et al., 2022, Algorithm 2).
 
     $\tilde\sigma_\max = \tilde\sigma(T)$ caps the raised level: a VP schedule has

@@ -41,7 +41,9 @@ def flow_timesteps(
 
 
 def _flow(model_fn, x, timesteps, heun, callback, progress):
-    grid = make_grid(FlowSchedule(), timesteps, x)
+    grid = make_grid(
+        FlowSchedule(), timesteps, x, zero_alpha_ok=True
+    )  # v at t = 1 is fine
     dt = (grid.t[1:] - grid.t[:-1]).tolist()
     run = Runner(
         model_fn, x, grid, callback, progress, "flow Heun" if heun else "flow Euler"

@@ -24,6 +24,7 @@ from .dpm_solver import DPM_Solver
 from .dpmpp_sde import sde_dpmpp_2m, sde_dpmpp_3m
 from .edm import euler, heun
 from .lms import lms
+from .rk45 import rk45, rk45_on_range
 from .sde import euler_maruyama, predictor_corrector
 from .unipc import unipc
 
@@ -134,6 +135,12 @@ METHODS: dict[str, Method] = {
     "sde_dpmpp_3m": Method(
         sde_dpmpp_3m,
         "SDE-DPM-Solver++(3M), k-diffusion's 'DPM++ 3M SDE', eta in [0, 1]",
+    ),
+    "rk45": Method(
+        rk45,
+        "score_sde's adaptive RK45 on the PF-ODE in t; rtol/atol set the NFE "
+        "(Song et al., 2021b)",
+        rk45_on_range,
     ),
     "dpmsolver": _dpm_solver("dpmsolver", "DPM-Solver, orders 1-3 (Lu et al., 2022a)"),
     "dpmsolver++": _dpm_solver(

@@ -30,9 +30,15 @@ def check_betas(betas: torch.Tensor) -> torch.Tensor:
     bad = ~((betas > 0) & (betas < 1))
     if bool(bad.any()):
         i = int(bad.nonzero()[0])
+        hint = (
+            " (a zero-terminal-SNR schedule ends with beta = 1: pass "
+            "alphas_cumprod clamped to a tiny positive value, e.g. 2**-24, instead)"
+            if float(betas[i]) == 1
+            else ""
+        )
         raise ValueError(
             "betas must lie in the open interval (0, 1), "
-            f"got betas[{i}] = {float(betas[i])!r}"
+            f"got betas[{i}] = {float(betas[i])!r}{hint}"
         )
     return betas
 

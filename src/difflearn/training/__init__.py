@@ -4,6 +4,9 @@
   and classifier losses, `train_diffusion`, `train_classifier`
 - `difflearn.training.flow`: flow matching on the straight path (velocity loss,
   logit-normal times, `train_flow`)
+- `difflearn.training.parameterisations`: epsilon, x0, v and score heads, and the
+  weightings of noise levels (SNR, min-SNR, likelihood) in one loss
+- `difflearn.training.edm`: EDM's preconditioned denoiser, loss and log-normal sigma
 - `difflearn.training.loop`: `fit` (AdamW, EMA, warm-up, `torchrun` data parallelism)
   and `TrainConfig`
 - `difflearn.training.checkpoints`: resumable checkpoint folders (safetensors +

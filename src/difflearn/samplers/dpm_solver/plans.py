@@ -115,6 +115,7 @@ def multistep_plan(
 # --8<-- [end:multistep_plan]
 
 
+# --8<-- [start:stage_coefficients]
 def stage_coefficients(
     noise_schedule, algorithm_type, solver_type, s: Point, t: Point, r1=None, r2=None
 ):
@@ -141,6 +142,9 @@ def stage_coefficients(
         second_order_coefficients(alg, "taylor", s, s2, r1 / r2),
         final,
     ]
+
+
+# --8<-- [end:stage_coefficients]
 
 
 @dataclass(frozen=True)
