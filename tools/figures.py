@@ -2,6 +2,7 @@
 
     python -m tools.figures                 # render stale or missing families (cached by hash)
     python -m tools.figures --force         # render everything
+    python -m tools.figures --force --jobs 8   # families in 8 parallel processes (a GPU box)
     python -m tools.figures --only schedules
     python -m tools.figures --check         # exit 1 if a committed figure is stale or missing
     python -m tools.figures --quick --out DIR   # CPU quick mode into another folder (CI)
@@ -337,7 +338,10 @@ def main(argv=None) -> int:
     p.add_argument("--check", action="store_true", help="only report stale figures; exit 1 if any")
     p.add_argument("--quick", action="store_true", help="CPU quick mode (small sizes; for CI)")
     p.add_argument("--out", type=Path, default=FIG_OUT, help="output folder")
+    p.add_argument("--jobs", type=int, default=1, help="families rendered in parallel processes")
     args = p.parse_args(argv)
+    if args.jobs < 1:
+        p.error(f"--jobs must be an int >= 1, got {args.jobs}")
     names = args.only or families()
     unknown = sorted(set(names) - set(families()))
     if unknown:
@@ -350,14 +354,40 @@ def main(argv=None) -> int:
         return 1 if bad else 0
     if args.quick:
         os.environ["DIFFLEARN_QUICK"] = "1"
+    todo = {}
     for f in names:
         why = "forced" if args.force or args.out != FIG_OUT else stale(f, args.out)
         if why is None:
             print(f"ok     {f}")
-            continue
-        rec = render_family(f, args.quick, args.out)
-        print(f"render {f}: {why} -> {len(rec['figures'])} figures in {rec['seconds']} s on {rec['device']}")
+        else:
+            todo[f] = why
+    if args.jobs == 1:
+        for f, why in todo.items():
+            report(render_family(f, args.quick, args.out), why)
+        return 0
+    # families in parallel processes (spawned: no CUDA state is forked), each with its share of
+    # the CPU threads; every family writes only its own files
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(args.jobs, mp_context=ctx, initializer=_set_threads, initargs=(threads,)) as pool:
+        futures = {f: pool.submit(render_family, f, args.quick, args.out) for f in todo}
+        for f, fut in futures.items():
+            report(fut.result(), todo[f])
     return 0
+
+
+def _set_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n)
+
+
+def report(rec: dict, why: str) -> None:
+    print(f"render {rec['family']}: {why} -> {len(rec['figures'])} figures in {rec['seconds']} s on {rec['device']}",
+          flush=True)
 
 
 if __name__ == "__main__":

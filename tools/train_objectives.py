@@ -77,8 +77,10 @@ def noise_fn(objective, model, ns):
 def eps_error_per_level(objective, model, ns, images, n_levels, n_images):
     """Mean squared noise-prediction error at `n_levels` times, one fixed batch (eps units)."""
     g = torch.Generator().manual_seed(123)
+    dev = next(model.parameters()).device
     x0 = images[torch.randint(0, len(images), (n_images,), generator=g)]
     eps = torch.randn(x0.shape, generator=g)
+    x0, eps = x0.to(dev), eps.to(dev)
     fn = noise_fn(objective, model, ns)
     out = []
     for t in torch.linspace(1.0 / ns.total_N, 1.0, n_levels, dtype=torch.float64):
@@ -91,21 +93,24 @@ def eps_error_per_level(objective, model, ns, images, n_levels, n_images):
 
 def fid_table(objective, model, ns, ref, n, nfes, seeds):
     fn = noise_fn(objective, model, ns)
+    dev = next(model.parameters()).device
     rows = {}
     for label, (method, kw) in SAMPLERS.items():
         rows[label] = {}
         for nfe in nfes:
             fids = []
             for seed in seeds:
-                x_T = torch.randn(n, 1, 8, 8, generator=torch.Generator().manual_seed(seed))
+                x_T = torch.randn(n, 1, 8, 8, generator=torch.Generator().manual_seed(seed)).to(dev)
                 with torch.no_grad():
                     x = sample(fn, x_T, ns, method=method, steps=nfe, skip_type="logSNR", **kw)
-                fids.append(digits_fid(x.clamp(-1, 1), ref))
+                fids.append(digits_fid(x.clamp(-1, 1).cpu(), ref))
             rows[label][str(nfe)] = fids
     return rows
 
 
 def machine() -> str:
+    if torch.cuda.is_available():  # training and sampling run there (fit picks the GPU)
+        return torch.cuda.get_device_name(0)
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -138,8 +143,9 @@ def markdown(rec: dict) -> str:
         f"Measured by `{rec['command']}` on {rec['machine']}, {rec['threads']} torch thread, torch "
         f"{rec['torch']}, commit {rec['commit']}. Each objective: {rec['train']['steps']} steps of batch "
         f"{rec['train']['batch_size']} (the shipped `digits-uncond` has 10 000), the same UNet, seed and "
-        f"optimiser. CPU time is `time.process_time()`; wall time is inflated by other jobs on the "
-        "machine's two shared cores.", "",
+        "optimiser. CPU time is `time.process_time()` of the Python process"
+        + ("; wall time is inflated by other jobs on the machine's two shared cores." if "EPYC" in rec["machine"]
+           else "."), "",
         "| objective | training loss (own units) | ε-MSE, validation | CPU s | wall s |",
         "| --- | ---: | ---: | ---: | ---: |"]
     for name in rec["objectives"]:

@@ -85,7 +85,8 @@ def _edm(
     grid = make_grid(noise_schedule, timesteps, x)
     n = grid.steps + int(denoise_to_zero)  # steps, counting the one to sigma~ = 0
     sig = sigma_levels(grid, denoise_to_zero)  # (n + 1,) step ends
-    sig_max = float(at_times(noise_schedule, [noise_schedule.T], x).sigma_ve[0])
+    top = at_times(noise_schedule, [noise_schedule.T], x, zero_alpha_ok=True)
+    sig_max = float(top.sigma_ve[0])  # inf for a flow schedule (alpha_T = 0)
     sig_hat = churn_levels(sig, s_churn, s_tmin, s_tmax, n, sig_max)
     churned = sig_hat > sig[:-1]
     raised = at_sigmas(noise_schedule, sig_hat, x)  # the times of the raised levels
