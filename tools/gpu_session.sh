@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The README's "On a GPU" list as one time-boxed run for a device lease of about 15 minutes.
+#
+#     OUT=/tmp/gpu-out bash tools/gpu_session.sh          # on the GPU machine, from the repo root
+#     GPU_QUICK=1 OUT=/tmp/gpu-out bash tools/gpu_session.sh   # a tiny dry run (any machine)
+#
+# Every step runs under `timeout` with its own box, so one slow step cannot eat the lease;
+# the log ($OUT/log.txt) says what ran, for how long and with which exit status. What the
+# steps write in the work tree (weights and cards, results, figures, the benchmark page)
+# comes back as $OUT/weights.tar and $OUT/docs.tar; unpack them over a clone of the same commit.
+set -u
+OUT=${OUT:-/tmp/gpu-out}
+mkdir -p "$OUT"
+QUICK=${GPU_QUICK:-0}
+BUDGET=${GPU_BUDGET:-560}  # seconds for the whole script
+export PYTHONPATH="$PWD/src:$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 MPLBACKEND=Agg
+LOG="$OUT/log.txt"
+LOGS=$(mktemp -d)  # one log per step; they come back as $OUT/logs.tar (few files travel)
+T0=$(date +%s)
+touch "$LOGS/.start"
+
+elapsed() { echo $(($(date +%s) - T0)); }
+left() { echo $((BUDGET - $(elapsed))); }
+
+# step NAME BOX CMD...: run CMD for at most BOX seconds (never past the budget)
+step() {
+  local name=$1 box=$2
+  shift 2
+  local l
+  l=$(left)
+  ((box > l)) && box=$l
+  if ((box < 5)); then
+    echo "== skip $name: no time left" >>"$LOG"
+    return 124
+  fi
+  echo "== start $name at +$(elapsed)s (box ${box}s): $*" >>"$LOG"
+  timeout -k 10 "$box" "$@" >"$LOGS/$name.log" 2>&1
+  local rc=$?
+  echo "== end   $name at +$(elapsed)s: rc $rc" >>"$LOG"
+  return $rc
+}
+
+{
+  echo "== $(date -u +%FT%TZ) quick=$QUICK budget=${BUDGET}s"
+  nvidia-smi -L 2>&1
+  python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
+  nproc
+} >>"$LOG" 2>&1
+
+if [ "$QUICK" = 1 ]; then
+  BENCH=(--quick --presets 64x64_diffusion)
+  OBJ=(--quick)
+  FIGS=(--quick --only schedules odes)
+else
+  BENCH=(--presets 64x64_diffusion 256x256_diffusion_uncond --modes eager --warmup 3 --iters 10)
+  OBJ=()
+  FIGS=(--force)
+fi
+
+# 1. no host-device synchronisation inside the sampler loops
+step sync 90 python3 -m tools.gpu_checks sync
+
+# 2. the ADM UNet forward benchmark, alone on the GPU (eager; compiled at the end if time is left)
+step unet-eager 150 python3 -m benchmarks.unet "${BENCH[@]}" --json "$OUT/unet-eager.json"
+
+# 3. the four training objectives on digits (GPU), and the figures meanwhile (CPU and GPU)
+step objectives 300 python3 -m tools.train_objectives --threads 4 "${OBJ[@]}" &
+OBJ_PID=$!
+step figures 300 python3 -m tools.figures --jobs 4 "${FIGS[@]}"
+
+# 4. compiled UNet rows, if time is left (alone on the GPU again)
+wait "$OBJ_PID"
+if [ "$QUICK" != 1 ]; then
+  step unet-compiled 150 python3 -m benchmarks.unet --presets 64x64_diffusion 256x256_diffusion_uncond \
+    --batch 64 --modes compiled --compiled-dtypes bf16 --dtypes bf16 --warmup 3 --iters 10 \
+    --json "$OUT/unet-compiled.json"
+fi
+wait
+jsons=$(ls "$OUT"/unet-*.json 2>/dev/null)
+[ -n "$jsons" ] && step unet-table 30 python3 -m benchmarks.unet --from-json $jsons --out docs/models/benchmark.md
+
+# what the steps changed in the work tree: weights and the rest in two archives (each comes
+# back only under 16 MB)
+find src/difflearn/weights -type f -newer "$LOGS/.start" -not -name '*.tmp' >"$LOGS/weights.txt"
+find docs tools/results -type f -newer "$LOGS/.start" -not -name '*.tmp' >"$LOGS/docs.txt" 2>/dev/null
+tar -cf "$OUT/weights.tar" -T "$LOGS/weights.txt"
+tar -cf "$OUT/docs.tar" -T "$LOGS/docs.txt"
+echo "== done at +$(elapsed)s; $(cat "$LOGS"/weights.txt "$LOGS"/docs.txt | wc -l) files changed" >>"$LOG"
+tar -cf "$OUT/logs.tar" -C "$LOGS" .
+cat "$LOG"
