@@ -56,7 +56,8 @@ def render(quick: bool, device: str) -> dict:
     t = torch.linspace(1e-3, 1.0, n, dtype=torch.float64)
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
     for (name, ns), c, ls in zip(_schedules().items(), PALETTE, ["-", "-", "--", "-"]):
-        tt = t[t <= ns.T]
+        lo, hi = ns.time_domain()
+        tt = t[(t >= lo) & (t <= hi)]
         axes[0].plot(tt, ns.marginal_alpha(tt), color=c, ls=ls, label=name)
         axes[1].plot(tt, ns.marginal_std(tt), color=c, ls=ls)
         axes[2].plot(tt, ns.marginal_lambda(tt), color=c, ls=ls)
@@ -75,7 +76,7 @@ def render(quick: bool, device: str) -> dict:
     fig, axes = plt.subplots(2, 11, figsize=(11, 2.4))
     for r, (label, ns) in enumerate(rows):
         for c, tc in enumerate(times):
-            tq = torch.tensor([max(tc, 1e-3)], dtype=torch.float64)
+            tq = torch.tensor([min(max(tc, *ns.time_domain()[:1], 1e-3), ns.T)], dtype=torch.float64)
             xt = ns.marginal_alpha(tq) * x0 + ns.marginal_std(tq) * eps
             ax = axes[r, c]
             ax.imshow(xt.numpy(), cmap="gray", vmin=-2, vmax=2)
