@@ -19,7 +19,7 @@ the other $p - 1$ nodes. The choice of $v$ names the method:
 - `basis='logrho'`: polynomials in $\log\rho = -\lambda$, what diffusers'
   `DEISMultistepScheduler` implements.
 
-**iPNDM** (Zhang & Chen, 2023, Appendix; the "improved PNDM" of their code) keeps the
+**iPNDM** (the "improved PNDM" of Zhang & Chen, 2023, with their DEIS code) keeps the
 fixed Adams–Bashforth weights of a uniform grid, $(3, -1)/2$,
 $(23, -16, 5)/12$, $(55, -59, 37, -9)/24$, on the same ODE, whatever the grid: one
 call per step, fourth order on an even grid in $\rho$, warm-started at lower order.

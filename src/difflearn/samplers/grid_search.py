@@ -38,6 +38,7 @@ from .grid_costs import (
 from .registry import METHODS, default_t_end
 
 INITS = ("gits", "ays", *SKIP_TYPES)
+STATISTICS = ("mean", "median", "geometric")
 
 
 @dataclass
@@ -54,16 +55,25 @@ class OptimisedGrid:
 
 
 # --8<-- [start:global_error]
-def global_error(model_fn, x_T, noise_schedule, x_ref, method, timesteps, **kw):
-    r"""$\mathcal E$ = mean over the batch of $\lVert\Phi(x_T) - x_\text{ref}\rVert$ for
-    `method` on `timesteps` (inf if the sampler fails or diverges).
+def global_error(
+    model_fn, x_T, noise_schedule, x_ref, method, timesteps, statistic="mean", **kw
+):
+    r"""$\mathcal E$ = the mean (or `statistic`: `'median'`, `'geometric'` mean) over
+    the batch of $\lVert\Phi(x_T) - x_\text{ref}\rVert$ for `method` on `timesteps`
+    (inf if the sampler fails or diverges).
     """
     with torch.no_grad():
         try:
             out = METHODS[method].fn(model_fn, x_T, noise_schedule, timesteps, **kw)
         except (ValueError, FloatingPointError):
             return float("inf")
-    err = (out - x_ref).flatten(1).norm(dim=1).mean().item()
+    e = (out - x_ref).flatten(1).norm(dim=1).double()  # (B,)
+    if statistic == "median":
+        err = e.median().item()
+    elif statistic == "geometric":
+        err = e.clamp_min(1e-300).log().mean().exp().item()
+    else:
+        err = e.mean().item()
     return err if np.isfinite(err) else float("inf")
 
 
@@ -110,11 +120,13 @@ def refine(objective, lam: np.ndarray, maxfev: int = 400, xtol: float = 1e-4):
 # --8<-- [end:refine]
 
 
-def _check(method, steps, inits, x0, reference):
+def _check(method, steps, inits, x0, reference, statistic):
     if method not in METHODS:
         raise ValueError(f"method must be one of {tuple(METHODS)}, got {method!r}")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {STATISTICS}, got {statistic!r}")
     if not inits or any(i not in INITS for i in inits):
         raise ValueError(f"init must hold names from {INITS}, got {inits!r}")
     if reference is not None and reference.cand.lam.size <= steps:
@@ -157,6 +169,7 @@ def optimise_grid(
     init=("gits", *SKIP_TYPES),
     starts: int = 1,
     maxfev: int = 400,
+    statistic: str = "mean",
     reference: Reference | None = None,
     x0=None,
     seed: int = 0,
@@ -171,7 +184,8 @@ def optimise_grid(
       the forward noise) and the fixed grids of `time_steps`. Each is scored by its
       global error; the best `starts` of them are refined and the best result kept.
     - `maxfev`: evaluations of the global error per refined start (`refine`; 0: keep
-      the best starting grid).
+      the best starting grid); `statistic`: how the per-sample errors are summarised,
+      `'mean'`, or the outlier-robust `'median'` or `'geometric'` mean.
     - `reference`: a `calibrate(...)` result for these `x_T` to reuse (default: 64
       candidates, 8 reference steps between two).
 
@@ -180,7 +194,7 @@ def optimise_grid(
     Heun.
     """
     inits = (init,) if isinstance(init, str) else tuple(init)
-    _check(method, steps, inits, x0, reference)
+    _check(method, steps, inits, x0, reference, statistic)
     clock, cpu = time.perf_counter(), time.process_time()
     if reference is None:
         t_start = noise_schedule.T if t_start is None else float(t_start)
@@ -195,7 +209,14 @@ def optimise_grid(
     def objective(lam):
         ts = _times(noise_schedule, lam, t_start, t_end)
         return global_error(
-            model_fn, x_T, noise_schedule, reference.x_end, method, ts, **sampler_kwargs
+            model_fn,
+            x_T,
+            noise_schedule,
+            reference.x_end,
+            method,
+            ts,
+            statistic,
+            **sampler_kwargs,
         )
 
     lams = {
@@ -220,6 +241,7 @@ def optimise_grid(
         "chosen": best_name,
         "candidates": len(reference.cand) - 1,
         "maxfev": maxfev,
+        "statistic": statistic,
         "calibration_batch": int(x_T.shape[0]),
         "seconds": round(time.perf_counter() - clock, 1),
         "cpu_seconds": round(time.process_time() - cpu, 1),
