@@ -1,0 +1,57 @@
+"""The numbers quoted under "In numbers", read from the committed benchmark records
+(`python -m benchmarks.solvers`, `python benchmarks/quality.py`)."""
+
+import json
+from pathlib import Path
+
+mix = json.loads(Path("docs/samplers/benchmark-cpu.json").read_text())
+fid = json.loads(Path("docs/demos/quality-cpu.json").read_text())
+
+
+def best(rows, k):
+    return min(
+        (r for r in rows if r["errors"][k] == r["errors"][k]),
+        key=lambda r: r["errors"][k],
+    )
+
+
+ratios = {}
+for n in (5, 10):
+    k = mix["nfes"].index(n)
+    off = best(mix["official"], k)  # all 108 configurations of the official API
+    ours = best([r for r in mix["rows"] if not r["official"]], k)
+    fixed = best(
+        [
+            r
+            for r in mix["rows"]
+            if not r["official"]
+            and r["grid"] != "optimised"
+            and "AFS" not in r["label"]
+        ],
+        k,
+    )
+    ratios[n] = ours["errors"][k] / off["errors"][k]
+    print(
+        f"NFE {n}: official {off['errors'][k]:.2e} ({off['method']}, order "
+        f"{off['order']}, {off['skip_type']}); ours {ours['errors'][k]:.2e} "
+        f"({ours['label']}, {ours['grid']}), ratio {ratios[n]:.2f}; best fixed grid "
+        f"{fixed['errors'][k]:.2e} ({fixed['label']}, {fixed['grid']}, ratio "
+        f"{fixed['errors'][k] / off['errors'][k]:.2f})"
+    )
+    assert ratios[n] <= 0.67 and fixed["errors"][k] / off["errors"][k] <= 0.67
+
+k5, k10, k50 = (fid["nfes"].index(n) for n in (5, 10, 50))
+at5 = {
+    lab: f[k5]
+    for lab, f in fid["fid"].items()
+    if f[k5] is not None and fid["nfe_used"][lab][k5] == 5
+}
+best5 = min(at5, key=at5.get)
+print(
+    f"digits-FID at NFE 5: {best5} {at5[best5]:.2f}; UniPC on logSNR "
+    f"{fid['fid']['UniPC'][k5]:.2f}"
+)
+assert at5[best5] <= 15
+f10, f50 = fid["fid"]["UniPC (optimised)"][k10], fid["fid"]["UniPC"][k50]
+print(f"UniPC, NFE 10 on its optimised grid {f10:.2f}; NFE 50 {f50:.2f}")
+assert abs(f10 - f50) <= 0.5
