@@ -69,11 +69,11 @@ def noises(n, shape, seed):
     return torch.randn(n, *shape, generator=torch.Generator().manual_seed(seed))
 
 
-def optimise_model(name, samplers, quick, log=print, save=None):
-    """Optimise the grids of `samplers` (names of SAMPLERS) for model `name`; calls
-    `save(entry)` after each."""
+def optimise_model(name, samplers, quick, log=print, save=None, nfes=None):
+    """Optimise the grids of `samplers` (names of SAMPLERS) for model `name` at `nfes`
+    (default NFES); calls `save(entry)` after each."""
     batch, shape = MODELS[name]
-    nfes = NFES[:1] if quick else NFES
+    nfes = nfes or (NFES[:1] if quick else NFES)
     candidates, substeps, maxfev = (16, 2, 20) if quick else (64, 4, 300)
     if quick:
         batch = 16
@@ -148,6 +148,8 @@ def main(argv=None):
     p.add_argument("--only", action="append", choices=sorted(MODELS))
     p.add_argument("--sampler", action="append", choices=list(SAMPLERS),
                    help="only these samplers (default: all); the others' grids are kept")
+    p.add_argument("--nfe", action="append", type=int, choices=NFES,
+                   help="only these NFEs (default: all); the others' grids are kept")
     p.add_argument("--quick", action="store_true", help="a tiny run (for the tests)")
     p.add_argument("--out", default=None, help=f"output folder (default {GRIDS})")
     args = p.parse_args(argv)
@@ -157,7 +159,8 @@ def main(argv=None):
     samplers = args.sampler or (list(SAMPLERS)[:1] if args.quick else list(SAMPLERS))
     for name in args.only or sorted(MODELS):
         optimise_model(name, samplers, args.quick, lambda s: print(s, flush=True),
-                       lambda entry, name=name: merge_and_save(name, entry, args.out))
+                       lambda entry, name=name: merge_and_save(name, entry, args.out),
+                       nfes=args.nfe)
         print(f"wrote {Path(args.out or GRIDS) / f'{name}.json'}")
 
 
