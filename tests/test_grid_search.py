@@ -24,7 +24,7 @@ from difflearn.samplers import (
     load_grid,
     optimise_grid,
 )
-from difflearn.samplers.grid_cache import GRIDS, WEIGHTS
+from difflearn.samplers.grid_cache import WEIGHTS
 from difflearn.samplers.grid_costs import candidate_times, klub_costs, shortest_path
 
 NS = NoiseScheduleVP("linear")
@@ -139,7 +139,6 @@ def test_analytic_first_step_is_the_gaussian_noise_prediction():
         analytic_first_step(model, NS, 1.0, var=0.0)
 
 
-@pytest.mark.skipif(not (GRIDS / "digits-uncond.json").is_file(), reason="no cached grids yet")
 def test_cached_grids_load_and_match_the_model_hash():
     entries = list_grids("digits-uncond")
     assert {e["nfe"] for e in entries} >= {5, 10}

@@ -116,5 +116,6 @@ def save_grids(model: str, entries: list[dict], grids_dir=None, **provenance) ->
     fd, tmp = tempfile.mkstemp(dir=out, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         f.write(json.dumps(rec, indent=1) + "\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; package data is world-readable
     os.replace(tmp, out / f"{model}.json")
     return out / f"{model}.json"
