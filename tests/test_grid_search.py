@@ -135,8 +135,12 @@ def test_analytic_first_step_is_the_gaussian_noise_prediction():
     assert fn.saved == 1 and calls == []
     fn(x, torch.full((16,), 0.5, dtype=torch.float64))
     assert calls == [0.5]
-    with pytest.raises(ValueError, match="var must be > 0"):
-        analytic_first_step(model, NS, 1.0, var=0.0)
+    with pytest.raises(ValueError, match="var must be >= 0"):
+        analytic_first_step(model, NS, 1.0, var=-1.0)
+    with pytest.raises(ValueError, match="var must be >= 0"):
+        analytic_first_step(model, NS, 1.0, var=float("nan"))
+    zero = analytic_first_step(model, NS, 1.0, var=torch.zeros(2, dtype=torch.float64))
+    assert bool(torch.isfinite(zero(x, torch.ones(16, dtype=torch.float64))).all())
 
 
 def test_cached_grids_load_and_match_the_model_hash():

@@ -27,8 +27,9 @@ def analytic_first_step(model_fn, noise_schedule, t_start: float, mean=0.0, var=
     `x[0]`). The returned function counts the calls it answered in `.saved`.
     """
     p = noise_schedule.marginals([float(t_start)]).point(0)
-    if not (torch.as_tensor(var) > 0).all():
-        raise ValueError(f"var must be > 0, got {var!r}")
+    v_min = float(torch.as_tensor(var).min())
+    if not v_min >= 0:  # zero is allowed: a constant pixel; sigma_T > 0 keeps it finite
+        raise ValueError(f"var must be >= 0 everywhere, got a minimum of {v_min!r}")
 
     def eps(x, t):
         t0 = float(torch.as_tensor(t).reshape(-1)[0])
