@@ -64,6 +64,17 @@ OTHER_GRIDS = [("UniPC", "time_quadratic"), ("UniPC-3", "time_quadratic"), ("iPN
 AFS = [("UniPC", "time_quadratic"), ("iPNDM-3", "time_quadratic")]  # + the analytic first step
 
 
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def counted(fn):
     def wrapped(x, t):
         wrapped.calls += 1
@@ -159,7 +170,7 @@ def main() -> None:
         print("scale", s, record["classifier_guidance"][-1], record["classifier_free"][-1], flush=True)
     record["seconds"] = round(time.perf_counter() - start, 1)
     record["cpu_seconds"] = round(time.process_time() - cpu_start, 1)
-    record["device"] = f"CPU ({platform.processor() or platform.machine()}), {args.threads} thread(s)"
+    record["device"] = f"CPU ({cpu_name()}), {args.threads} thread(s)"
     record["torch"] = torch.__version__
     text = markdown(record)
     print(text)
@@ -179,6 +190,8 @@ def markdown(r: dict) -> str:
              "| --- | --- |" + " ---: |" * len(r["nfes"])]
     for label, fids in r["fid"].items():
         row = r["rows"][label]
+        if all(f is None for f in fids):
+            continue  # no cached grid for that sampler
         cells = []
         for fid, target, used in zip(fids, r["nfes"], r["nfe_used"][label]):
             if fid is None:
@@ -197,13 +210,16 @@ def markdown(r: dict) -> str:
                    and r["nfe_used"][lab][k5] == 5)
         lines += ["", f"Best at NFE 5: **{best[1]}**, digits-FID **{best[0]:.2f}** (target ≤ 15)."]
     if k10 is not None and k50 is not None:
-        lines += ["", "NFE 10 on the optimised grid against the same sampler's NFE 50 (on its "
-                  f"`{r['skip_type']}` grid, where every grid has converged); target: within 0.5.", "",
-                  "| sampler | NFE 10, optimised | NFE 50 | difference |", "| --- | ---: | ---: | ---: |"]
+        lines += ["", "NFE 10 against the same sampler's NFE 50 on the same grid (for the optimised grids, "
+                  f"which stop at NFE 10, its NFE 50 on `{r['skip_type']}`, where every grid has converged); "
+                  "target: within 0.5.", "",
+                  "| sampler | grid | NFE 10 | NFE 50 | difference |", "| --- | --- | ---: | ---: | ---: |"]
         for lab, row in r["rows"].items():
-            if row["grid"] == "optimised" and not row["afs"] and r["fid"][lab][k10] is not None:
-                f10, f50 = r["fid"][lab][k10], r["fid"][row["sampler"]][k50]
-                lines.append(f"| {row['sampler']} | {f10:.2f} | {f50:.2f} | {f10 - f50:+.2f} |")
+            f10 = r["fid"][lab][k10]
+            if row["grid"] != r["skip_type"] and not row["afs"] and f10 is not None:
+                f50 = r["fid"][lab][k50]
+                f50 = r["fid"][row["sampler"]][k50] if f50 is None else f50
+                lines.append(f"| {row['sampler']} | {row['grid']} | {f10:.2f} | {f50:.2f} | {f10 - f50:+.2f} |")
     lines += ["", "A number in parentheses is the NFE actually used, when it differs from the column.", "",
               "Guided sampling, DPM-Solver++(3M), logSNR steps, NFE 10, labels 0-9 in turn; accuracy = "
               "fraction of samples that the independent `digits-features` classifier assigns to the "
