@@ -62,5 +62,5 @@ for N in (5, 10):
     r = optimise_grid(eps, x_cal, ns, "unipc", N, reference=ref, maxfev=400)
     err["optimised"] = test_error(r.timesteps)
     print(f"N = {N}: " + ", ".join(f"{k} {v:.4f}" for k, v in err.items()))
-    assert err["optimised"] < 0.7 * best_fixed  # on noises it never saw
+    assert err["optimised"] < 0.5 * best_fixed  # on noises it never saw
     assert err["AYS bound (DP)"] > best_fixed  # an SDE bound, a poor guide for the ODE
