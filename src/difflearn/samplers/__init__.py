@@ -7,6 +7,11 @@ r"""The samplers: one core under the whole zoo, one file per family, and `sample
 - `edm`, `lms`, `ancestral`: Euler/Heun with churn, linear multistep, the ancestral "a"
   samplers (EDM variables)
 - `unipc`: UniPC predictor–corrector
+- `deis`: DEIS (tAB, $\rho$AB, log-$\rho$) and iPNDM; `first_step`: the analytic first
+  step
+- `grid_costs`, `grid_search`, `grid_cache`: optimised time grids (GITS- and AYS-style
+  dynamic programming, refinement on the global error) and the cached grids of the
+  shipped models
 - `sde`, `dpmpp_sde`: Euler–Maruyama and predictor–corrector; SDE-DPM-Solver++
 - `flow`: Euler and Heun on the flow ODE of a rectified-flow (velocity) model
 - `rk45`: score_sde's adaptive Runge–Kutta solve of the probability-flow ODE (scipy)
@@ -22,10 +27,15 @@ from .ancestral import dpm2_ancestral, dpmpp_2s_ancestral, dpmpp_2s_sde
 from .core import NonFiniteError
 from .ddim import ddim, ddim_inversion
 from .ddpm import ddpm
+from .deis import deis, ipndm
 from .dpm_solver import DPM_Solver, DPMSolver
 from .dpmpp_sde import sde_dpmpp_2m, sde_dpmpp_3m
 from .edm import euler, heun
+from .first_step import analytic_first_step
 from .flow import flow_euler, flow_heun, flow_timesteps
+from .grid_cache import GridMismatchWarning, list_grids, load_grid
+from .grid_costs import Reference, calibrate
+from .grid_search import OptimisedGrid, optimise_grid
 from .lms import lms
 from .registry import METHODS, Method, default_t_end, sample
 from .rk45 import rk45
@@ -33,6 +43,16 @@ from .sde import euler_maruyama, predictor_corrector
 from .unipc import unipc
 
 __all__ = [
+    "GridMismatchWarning",
+    "OptimisedGrid",
+    "Reference",
+    "analytic_first_step",
+    "calibrate",
+    "deis",
+    "ipndm",
+    "list_grids",
+    "load_grid",
+    "optimise_grid",
     "flow_euler",
     "flow_heun",
     "flow_timesteps",

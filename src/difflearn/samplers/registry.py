@@ -20,6 +20,7 @@ from ..validate import check_choice, check_int, check_number, check_times
 from .ancestral import dpm2_ancestral, dpmpp_2s_ancestral, dpmpp_2s_sde
 from .ddim import ddim
 from .ddpm import ddpm
+from .deis import deis, ipndm
 from .dpm_solver import DPM_Solver
 from .dpmpp_sde import sde_dpmpp_2m, sde_dpmpp_3m
 from .edm import euler, heun
@@ -120,6 +121,12 @@ METHODS: dict[str, Method] = {
     ),
     "unipc": Method(
         unipc, "UniPC-p predictor + UniC corrector, bh1/bh2 (Zhao et al., 2023)"
+    ),
+    "deis": Method(
+        deis, "DEIS multistep, orders 1-4, basis t (tAB), rho or logrho (Zhang & Chen)"
+    ),
+    "ipndm": Method(
+        ipndm, "iPNDM: fixed Adams-Bashforth weights on dx~/dsigma~, orders 1-4"
     ),
     "euler_maruyama": Method(
         euler_maruyama, "Euler-Maruyama, reverse VP or VE SDE (Song et al., 2021b)"
