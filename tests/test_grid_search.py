@@ -93,7 +93,7 @@ def test_ddim_on_a_gaussian_finds_the_tangent_law():
 def test_every_sampler_gets_a_valid_grid():
     x = noise(8)
     ref = calibrate(EPS, x, NS, 1.0, 1e-3, candidates=12, substeps=2)
-    for method in METHODS:
+    for method in (m for m in METHODS if m != "rk45"):  # rk45 chooses its own steps
         torch.manual_seed(0)  # the stochastic samplers draw from the global generator
         r = optimise_grid(EPS, x, NS, method, 3, reference=ref, maxfev=12)
         t = r.timesteps
