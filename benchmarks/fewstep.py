@@ -115,19 +115,7 @@ def digits(quick: bool) -> dict:
                 "nfe": fn.calls, "histogram": hist, "entropy_bits": entropy_bits(hist)}
 
     rows = out["rows"]
-    rows["teacher (best ODE solver)"] = {}
-    for nfe in NFES + (20,):
-        best, every = None, {}
-        for label, (method, kw) in SOLVERS.items():
-            for grid in GRIDS:
-                fn = counted(model_wrapper(teacher, ns))
-                c = cell(fn, sample, x_T, ns, method=method, steps=nfe, skip_type=grid, **kw)
-                c["solver"] = f"{label}, {grid}"
-                every[c["solver"]] = c["fid"]
-                if best is None or c["fid"] < best["fid"]:
-                    best = c
-        rows["teacher (best ODE solver)"][nfe] = {**best, "every_solver": every}
-        print("teacher", nfe, best["solver"], f"{best['fid']:.2f}", flush=True)
+    rows["teacher (best ODE solver)"] = teacher_rows(teacher, ns, x_T, cell, quick)
     pd = {}
     for nfe in NFES:
         model, _ = load_model(f"digits-pd-{nfe}", quick)
@@ -159,6 +147,31 @@ def digits(quick: bool) -> dict:
     for label, r in rows.items():
         print(label, {k: round(v["fid"], 2) for k, v in r.items()}, flush=True)
     return out
+
+
+def teacher_rows(teacher, ns, x_T, cell, quick: bool) -> dict:
+    """The teacher's best solver at each NFE; kept in .cache/fewstep/teacher-rows.json (not --quick), so that a
+    rerun after new students are trained does not repeat it (delete the file to measure again)."""
+    path = CACHE / "teacher-rows.json"
+    if path.exists() and not quick:
+        return {int(k): v for k, v in json.loads(path.read_text()).items()}
+    rows = {}
+    for nfe in NFES + (20,):
+        best, every = None, {}
+        for label, (method, kw) in SOLVERS.items():
+            for grid in GRIDS:
+                fn = counted(model_wrapper(teacher, ns))
+                c = cell(fn, sample, x_T, ns, method=method, steps=nfe, skip_type=grid, **kw)
+                c["solver"] = f"{label}, {grid}"
+                every[c["solver"]] = c["fid"]
+                if best is None or c["fid"] < best["fid"]:
+                    best = c
+        rows[nfe] = {**best, "every_solver": every}
+        print("teacher", nfe, best["solver"], f"{best['fid']:.2f}", flush=True)
+    if not quick:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(rows, indent=1) + "\n")
+    return rows
 
 
 def mixture(quick: bool) -> dict:
@@ -236,11 +249,14 @@ def training_costs() -> dict:
     costs = {}
     for path in sorted(CACHE.glob("*.json")):
         card = json.loads(path.read_text())
+        if "method" not in card:  # teacher-rows.json
+            continue
         costs[card["name"]] = {k: card.get(k) for k in ("method", "steps", "cpu_s", "wall_s", "device", "params")}
+        costs[card["name"]]["fraction"] = card.get("fraction_of_spec", 1.0)
     teacher = load("digits-uncond")[2]
     costs["digits-uncond (teacher)"] = {"method": "noise prediction (Ho et al., 2020)", "steps": teacher["steps"],
                                         "cpu_s": None, "wall_s": teacher["wall_time_s"], "device": teacher["device"],
-                                        "params": teacher["params"]}
+                                        "params": teacher["params"], "fraction": 1.0}
     return costs
 
 
@@ -309,11 +325,13 @@ def markdown(r: dict) -> str:
             err = row[k]["map_error"]
             cells.append(("-" if err is None else f"{err:.3f}") + f" ({row[k]['nll']:.2f})")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "Training cost (tools/train_fewstep.py; the teacher from its model card, wall time only):", "",
-              "| model | method | steps | CPU s | wall s |", "| --- | --- | ---: | ---: | ---: |"]
+    lines += ["", "Training cost (tools/train_fewstep.py, one torch thread; the teacher from its model card, wall time "
+              "only). *Share of spec*: the fraction of the training steps (and reflow pairs) of the script's SPECS "
+              "actually run, for lack of time in this session:", "",
+              "| model | method | steps | share of spec | CPU s | wall s |", "| --- | --- | ---: | ---: | ---: | ---: |"]
     for name, c in r["training"].items():
         cpu = "-" if c["cpu_s"] is None else f"{c['cpu_s']:.0f}"
-        lines.append(f"| {name} | {c['method']} | {c['steps']} | {cpu} | {c['wall_s']:.0f} |")
+        lines.append(f"| {name} | {c['method']} | {c['steps']} | {c['fraction']:g} | {cpu} | {c['wall_s']:.0f} |")
     return "\n".join(lines) + "\n"
 
 
