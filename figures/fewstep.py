@@ -12,8 +12,8 @@ from figures._style import PALETTE, apply_style
 ROOT = Path(__file__).resolve().parents[1]
 DEPENDS = ["docs/fewstep/benchmark-cpu.json", "src/difflearn/fewstep/consistency.py",
            "src/difflearn/fewstep/distillation.py", "src/difflearn/fewstep/reflow.py",
-           "src/difflearn/weights/digits-cd.safetensors",
-           "src/difflearn/weights/ring8-pd-1.safetensors",
+           "src/difflearn/weights/digits-pd-2.safetensors", "src/difflearn/weights/digits-cd.safetensors",
+           "src/difflearn/weights/digits-rf2.safetensors", "src/difflearn/weights/ring8-pd-1.safetensors",
            "src/difflearn/weights/ring8-cd.safetensors", "src/difflearn/weights/ring8-rf1.safetensors",
            "src/difflearn/weights/ring8-rf2.safetensors"]
 SEED = 0
@@ -31,8 +31,8 @@ FIGURES = {
     },
     "fewstep-samples": {
         "alt": "A grid of 8x8 digits: one row per sampler (the teacher with two calls, the teacher with 20, the "
-               "consistency-distilled model with one and two "
-               "calls), the same twelve starting noises in the "
+               "two-step progressive-distillation student, the consistency-distilled model with one and two "
+               "calls, the reflowed flow with one Euler step), the same twelve starting noises in the "
                "columns. The teacher at two calls gives grey blobs; the others give recognisable digits.",
         "caption": "Samples of the shipped few-step models from the same $x_T$ in every row (consistency sampling "
                    "re-noises with its own noise at the second call).",
@@ -125,16 +125,20 @@ def samples(quick: bool):
     n = 12
     x_T = torch.randn(n, 1, 8, 8, generator=torch.Generator().manual_seed(SEED))
     teacher, ns, _ = load("digits-uncond")
+    pd, _, _ = load("digits-pd-2")
     cd, _, card = load("digits-cd")
+    rf2, _, _ = load("digits-rf2")
     cm = consistency_model_fn(model_wrapper(cd, ns, model_type="v"), ns, card["sigma_min"])
     with torch.no_grad():
         rows = [("teacher, 2 calls", sample(model_wrapper(teacher, ns), x_T, ns, method="unipc", steps=2,
                                             skip_type="time_uniform")),
                 ("teacher, 20 calls", sample(model_wrapper(teacher, ns), x_T, ns, method="unipc", steps=20,
                                              skip_type="logSNR")),
+                ("PD student, 2 calls", ddim(model_wrapper(pd, ns, model_type="v"), x_T, ns, student_timesteps(ns, 2))),
                 ("CD, 1 call", consistency_sampling(cm, x_T, ns, consistency_timesteps(ns, 1))),
                 ("CD, 2 calls", consistency_sampling(cm, x_T, ns, consistency_timesteps(ns, 2),
-                                                     generator=torch.Generator().manual_seed(1)))]
+                                                     generator=torch.Generator().manual_seed(1))),
+                ("reflow, 1 Euler step", flow_euler(velocity_fn(rf2), x_T, flow_timesteps(1)))]
     fig, axes = plt.subplots(len(rows), n, figsize=(9, 0.8 * len(rows) + 0.3))
     for ax_row, (label, x) in zip(axes, rows):
         _digits_row(ax_row, x, label)

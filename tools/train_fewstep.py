@@ -82,8 +82,8 @@ SPECS = {
                   "steps": 4000, "train": RING},
 }
 # shipped in src/difflearn/weights (float16): what the pages, figures and demos load
-# one digits model (3.4 MB in float16) and the four small ring8 ones: the chapter's share of the package is 7 MB
-SHIP = {"digits-cd": "digits-cd",
+# float16: three digits models (1.7 MB each) and four ring8 ones (0.25 MB each), 6.1 MB of the chapter's 7 MB
+SHIP = {"digits-pd-2": "digits-pd", "digits-cd": "digits-cd", "digits-rf2": "digits-rf2",
         "ring8-pd-1": "ring8-pd", "ring8-cd": "ring8-cd", "ring8-rf1": "ring8-rf1", "ring8-rf2": "ring8-rf2"}
 METHODS = {"pd": "progressive distillation (Salimans & Ho, 2022)",
            "cd": "consistency distillation (Song et al., 2023)",

@@ -14,10 +14,10 @@
 # [Open this notebook in Colab](https://colab.research.google.com/github/difflearn/difflearn/blob/main/docs/demos/few-step.ipynb)
 # · runs on a CPU in seconds · every claim below is an `assert` that ran when this page was built
 #
-# The package ships one few-step digits model trained on a CPU: a consistency-distilled
-# model (`digits-cd`, distilled from `digits-uncond`). The progressive-distillation
-# students and the rectified flows stay out of the package for its size budget and are
-# measured in the benchmark. This notebook samples it at one and two model calls from the same noise and compares them with the teacher
+# The package ships three few-step models distilled from `digits-uncond` on a CPU: a
+# two-step student of progressive distillation (`digits-pd-2`), a consistency-distilled
+# model (`digits-cd`) and a reflowed rectified flow (`digits-rf2`). This notebook samples
+# each at one and two model calls from the same noise and compares them with the teacher
 # sampled by a good ODE solver at the same number of calls. It measures quality
 # (digits-FID), diversity (which digits come out) and time. The
 # [Few-step generation](../fewstep/index.md) chapter has the full benchmark.
@@ -38,8 +38,9 @@ import torch
 from difflearn import model_wrapper, pretrained, sample
 from difflearn.data import load_digits
 from difflearn.demo import demo_env, show_grid
-from difflearn.fewstep import consistency_model_fn, consistency_sampling, consistency_timesteps
+from difflearn.fewstep import consistency_model_fn, consistency_sampling, consistency_timesteps, student_timesteps, velocity_fn
 from difflearn.metrics import digits_fid
+from difflearn.samplers import ddim, flow_euler, flow_timesteps
 
 ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
@@ -52,22 +53,27 @@ print(CAPTION)
 
 # %%
 teacher, ns, _ = pretrained.load("digits-uncond", device=device)
+pd, _, pd_card = pretrained.load("digits-pd-2", device=device)
 cd, _, cd_card = pretrained.load("digits-cd", device=device)
-for card in (cd_card,):
+rf2, _, rf_card = pretrained.load("digits-rf2", device=device)
+for card in (pd_card, cd_card, rf_card):
     print(f"{card['name']:12s} {card['method']}: {card['steps']} steps, {card['cpu_s']:.0f} s CPU")
 
 samplers = {
     "teacher, UniPC": lambda x, n: sample(model_wrapper(teacher, ns), x, ns, method="unipc", steps=n,
                                           skip_type="time_uniform"),
+    "PD student": lambda x, n: ddim(model_wrapper(pd, ns, model_type="v"), x, ns, student_timesteps(ns, n)),
     "consistency": lambda x, n: consistency_sampling(
         consistency_model_fn(model_wrapper(cd, ns, model_type="v"), ns, cd_card["sigma_min"]), x, ns,
         consistency_timesteps(ns, n), generator=torch.Generator(device).manual_seed(1)),
+    "reflow, Euler": lambda x, n: flow_euler(velocity_fn(rf2), x, flow_timesteps(n)),
 }
 
 # %% [markdown]
 # ## One and two calls, same noise
 #
-# Every model samples with either number of calls.
+# The PD student was distilled for exactly two steps, so it appears only in that column.
+# The other models sample with either number of calls.
 
 # %%
 n = 200 if QUICK else 899
@@ -78,6 +84,8 @@ results = {}
 with torch.no_grad():
     for calls in (1, 2):
         for name, run in samplers.items():
+            if name == "PD student" and calls != 2:
+                continue
             start = time.process_time()
             x = run(x_T, calls).cpu()
             seconds = time.process_time() - start
@@ -86,7 +94,7 @@ with torch.no_grad():
             print(f"{name:15s} {calls} call(s): digits-FID {results[(name, calls)]['fid']:6.1f}, "
                   f"{seconds:.2f} s CPU for {n} samples")
 
-fig, axes = plt.subplots(2, 2, figsize=(8, 8))
+fig, axes = plt.subplots(2, 4, figsize=(12, 6.4))
 for ax, (name, calls) in zip(axes.flat, [(k, c) for c in (1, 2) for k in samplers if (k, c) in results]):
     show_grid(results[(name, calls)]["x"][:36], ax, ncol=6)
     ax.set_title(f"{name}, {calls} call(s): FID {results[(name, calls)]['fid']:.0f}", fontsize=10)
@@ -98,7 +106,7 @@ plt.show()
 # %%
 for calls in (1, 2):
     teacher_fid = results[("teacher, UniPC", calls)]["fid"]
-    for name in ("consistency",):
+    for name in ("consistency", "reflow, Euler") + (("PD student",) if calls == 2 else ()):
         assert results[(name, calls)]["fid"] < teacher_fid, (name, calls)
 
 # %% [markdown]
