@@ -113,7 +113,9 @@ for calls in (1, 2):
 # ## Diversity: which digits come out?
 #
 # A one-step model can buy quality by dropping the hard digits. The histogram of the
-# classes that `digits-features` assigns to the samples shows whether it did.
+# classes that `digits-features` assigns to the samples shows whether it did. None of the
+# few-step models does; the teacher at one or two calls produces grey blobs, which the
+# classifier puts into a few classes.
 
 # %%
 fig, ax = plt.subplots(figsize=(10, 3.4))
@@ -136,7 +138,8 @@ def entropy(hist):
 
 for (name, calls), r in results.items():
     print(f"{name:15s} {calls}: class entropy {entropy(r['hist']):.2f} bits (uniform 3.32)")
-    assert entropy(r["hist"]) > 2.5  # no model collapses onto a few digits
+    if name != "teacher, UniPC":  # no few-step model collapses onto a few digits
+        assert entropy(r["hist"]) > 2.5
 
 # %% [markdown]
 # ## Run it on a released guided-diffusion checkpoint
