@@ -12,6 +12,8 @@ The data flow of sampling runs one way, and the folders follow it:
   trains
 - `difflearn.training`: objectives and the training loop
 - `difflearn.likelihood`: log-likelihoods through the probability-flow ODE; DDPM bound
+- `difflearn.fewstep`: progressive distillation, consistency models, reflow
+- `difflearn.editing`: SDEdit, inpainting, inversion under guidance, DiffEdit
 - `difflearn.data`: the exact Gaussian-mixture oracle, digits, 2-D point clouds
 - `difflearn.pretrained`, `difflearn.metrics`, `difflearn.interop`, `difflearn.demo`:
   shipped models, digits FID, diffusers, notebooks
@@ -21,7 +23,16 @@ __version__ = "0.2.0"
 
 import importlib as _importlib
 
-from . import _deprecated, data, likelihood, metrics, pretrained, training
+from . import (
+    _deprecated,
+    data,
+    editing,
+    fewstep,
+    likelihood,
+    metrics,
+    pretrained,
+    training,
+)
 from .data import GaussianMixture, checkerboard, mixture_2d, moons, swiss_roll
 from .model_wrapper import model_wrapper
 from .models import (
@@ -91,6 +102,8 @@ __all__ = [
     "train_diffusion",
     "train_flow",
     "data",
+    "editing",
+    "fewstep",
     "likelihood",
     "metrics",
     "pretrained",

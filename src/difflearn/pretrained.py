@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from .models import DigitsFeatures, EncoderUNetModel, ToyMLP, UNetModel
-from .schedules import NoiseScheduleVP, beta_schedule
+from .schedules import FlowSchedule, NoiseScheduleVP, beta_schedule
 
 WEIGHTS = Path(__file__).parent / "weights"
 
@@ -48,6 +48,8 @@ def list_models() -> list[str]:
 def schedule_from_config(cfg: dict) -> NoiseScheduleVP:
     """The `NoiseScheduleVP` of a config's `"schedule"` entry, e.g.
     `{"schedule": "discrete", "beta_schedule": "linear", "num_timesteps": 1000}`."""
+    if cfg["schedule"] == "flow":  # the straight path of a rectified flow
+        return FlowSchedule()
     if cfg["schedule"] == "discrete":
         return NoiseScheduleVP(
             "discrete", betas=beta_schedule(cfg["beta_schedule"], cfg["num_timesteps"])

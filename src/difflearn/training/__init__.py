@@ -17,6 +17,7 @@ from .checkpoints import load_training_state, save_training_state
 from .flow import (
     flow_matching_loss,
     make_flow_batch_fn,
+    make_pairs_batch_fn,
     sample_t_flow,
     sample_t_logit_normal,
     train_flow,
@@ -36,6 +37,7 @@ from .objectives import (
 __all__ = [
     "flow_matching_loss",
     "make_flow_batch_fn",
+    "make_pairs_batch_fn",
     "sample_t_flow",
     "sample_t_logit_normal",
     "train_flow",

@@ -86,6 +86,39 @@ def make_flow_batch_fn(
     )
 
 
+# --8<-- [start:pairs_batch]
+def make_pairs_batch_fn(
+    noise: torch.Tensor,
+    data: torch.Tensor,
+    t_sampler: str = "logit_normal",
+    loc: float = 0.0,
+    scale: float = 1.0,
+    shift: float = 1.0,
+):
+    r"""Batches of a fixed coupling for reflow (Liu et al., 2023): pair $k$ is
+    (`noise[k]`, `data[k]`), e.g. the start and end of one ODE path of a flow, and
+    $x_t = (1 - t)\,\text{data}_k + t\,\text{noise}_k$ runs along its straight line.
+
+    `batch(generator, n) -> dict(x0, eps, t, alpha, sigma)`, ready for
+    `flow_matching_loss`.
+    """
+    if noise.shape != data.shape:
+        raise ValueError(
+            "noise and data must have the same shape (one pair per row), got "
+            f"{tuple(noise.shape)} and {tuple(data.shape)}"
+        )
+
+    def batch(generator: torch.Generator, n: int) -> dict:
+        idx = torch.randint(0, len(data), (n,), generator=generator)
+        t = sample_t_flow(n, generator, t_sampler, loc, scale, shift)
+        return {"x0": data[idx], "eps": noise[idx], "t": t, "alpha": 1 - t, "sigma": t}
+
+    return batch
+
+
+# --8<-- [end:pairs_batch]
+
+
 # --8<-- [start:flow_loss]
 def flow_matching_loss(model: nn.Module, batch: dict) -> torch.Tensor:
     r"""The velocity loss (a mean over pixels):
@@ -140,6 +173,7 @@ __all__ = [
     "T_SAMPLERS",
     "flow_matching_loss",
     "make_flow_batch_fn",
+    "make_pairs_batch_fn",
     "sample_t_flow",
     "sample_t_logit_normal",
     "train_flow",
