@@ -127,7 +127,8 @@ def record(name, spec, cls, kwargs, schedule, model_type, result, cpu_s, wall_s,
             "steps": result["steps"], "final_loss": round(result["loss"], 6),
             "final_loss_definition": "mean training loss over the last 100 steps",
             "cpu_s": round(cpu_s, 1), "wall_s": round(wall_s, 1), "device": machine(),
-            "torch_version": torch.__version__, "fraction_of_spec": FRACTION[0], "command": f"python -m tools.train_fewstep --only {name.split('-')[0]}-{spec['method']}"
+            "torch_version": torch.__version__, "fraction_of_spec": FRACTION[0],
+            "command": f"python -m tools.train_fewstep --only {name.split('-')[0]}-{spec['method']}"
             + (f" --fraction {FRACTION[0]}" if FRACTION[0] != 1.0 else ""),
             **(extra or {})}
 
