@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+
 import pytest
 import torch
 
