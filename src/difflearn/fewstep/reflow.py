@@ -48,7 +48,7 @@ def straightness(velocity, x1: torch.Tensor, timesteps):
     to $0$). $S$ is the spread of the velocities along the path around their mean,
     $x_1 - x_0$; it is 0 when the path is straight at constant speed.
     """
-    grid = make_grid(FlowSchedule(), timesteps, x1)
+    grid = make_grid(FlowSchedule(), timesteps, x1, zero_alpha_ok=True)  # t = 1: noise
     dt = (grid.t[:-1] - grid.t[1:]).tolist()
     x, vs = x1, []
     for i in range(grid.steps):
