@@ -45,7 +45,9 @@ BIB_URI = f"{OUT_DIR}/difflearn.bib"
 ASSETS = ("assets/papers.css", "assets/papers.js")
 
 # `[@key]`, `[@key, locator]`, `[@a; @b]`; not a link text (`[@x](...)`) or a reference (`[@x]:`).
-CITE_RE = re.compile(r"\[(@[a-z][a-z0-9]*(?:[^\[\]\n]*))\](?![(\[:])")
+# not a link `[..](` / `[..][`, nor a reference definition `[@x]: <url>` (a colon followed
+# by prose is a citation: "- **Topic** [@key]: text")
+CITE_RE = re.compile(r"\[(@[a-z][a-z0-9]*(?:[^\[\]\n]*))\](?![(\[])(?!:[ \t]*(?:<|https?:|\S+[ \t]*$))", re.M)
 ITEM_RE = re.compile(r"^\s*@([a-z][a-z0-9]*)\s*(?:,\s*(.*?))?\s*$")
 FENCE_RE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[^\n]*\n.*?^\1\2[ \t]*$", re.M | re.S)
 INLINE_CODE_RE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
