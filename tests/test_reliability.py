@@ -132,7 +132,9 @@ def test_sigint_during_saves_never_loses_or_corrupts(tmp_path):
         else:
             time.sleep(0.01)
     out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 0, out
+    # a signal that lands after the run has finished (on a loaded machine) ends the process
+    # with -SIGINT once "done" is printed: the run itself was complete
+    assert proc.returncode == 0 or (proc.returncode == -signal.SIGINT and f"done {steps}" in out), out
     assert out.count("interrupted") >= 1 and f"done {steps}" in out, out
     assert not list(run.glob(".step-*")), "a temporary checkpoint was left behind"
     final = torch.load(run / "final.pt", weights_only=True)

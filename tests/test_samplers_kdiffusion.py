@@ -30,12 +30,13 @@ from difflearn.schedules import NoiseScheduleVP, time_steps
 
 
 def load_sampling():
-    spec = importlib.util.find_spec("k_diffusion")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("k-diffusion is not installed (make test installs it)", allow_module_level=True)
     if "k_diffusion" not in sys.modules:  # a bare package object: skips k_diffusion/__init__.py
+        spec = importlib.util.find_spec("k_diffusion")
+        if spec is None or not spec.submodule_search_locations:
+            pytest.skip("k-diffusion is not installed (make test installs it)", allow_module_level=True)
         pkg = types.ModuleType("k_diffusion")
         pkg.__path__ = list(spec.submodule_search_locations)
+        pkg.__spec__ = spec  # so that a second find_spec (this module imported twice) works
         sys.modules["k_diffusion"] = pkg
     stubs = {}
     if importlib.util.find_spec("torchvision") is None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .core import Runner, check_choice, make_grid, step_orders, x0_from_eps
+from .core import Runner, check_choice, grad_option, make_grid, step_orders, x0_from_eps
 
 BASES = ("t", "rho", "logrho")
 QUAD_NODES = 48  # Gauss-Legendre nodes per step for the integrals C_ij
@@ -124,6 +124,7 @@ def _check_order(order, allowed):
         raise ValueError(f"order must be one of {allowed}, got {order!r}")
 
 
+@grad_option
 def deis(
     model_fn,
     x,
@@ -160,6 +161,7 @@ def deis(
     )
 
 
+@grad_option
 def ipndm(
     model_fn,
     x,
