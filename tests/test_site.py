@@ -51,7 +51,7 @@ def test_math_is_typeset_at_build_time(built_site):
 
 def test_source_sections_are_embedded_not_pasted(built_site):
     # the chapter shows the real lines of the package: the embedded section equals the source
-    src = (ROOT / "src" / "difflearn" / "schedules.py").read_text()
+    src = (ROOT / "src" / "difflearn" / "schedules" / "vp.py").read_text()
     section = src.split("# --8<-- [start:inverse_lambda]\n")[1].split("    # --8<-- [end:inverse_lambda]")[0]
     page = (built_site / "notes" / "schedules" / "index.html").read_text()
     text = re.sub(r"<[^>]+>", "", page)

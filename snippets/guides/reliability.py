@@ -27,9 +27,13 @@ except ValueError as err:
     print(err)
     assert "t_end" in str(err) and "1/N" in str(err)
 
+
 # A learned-variance network returns 2C channels (noise, variance): the first model call
 # is checked against x's shape, and the error says how to fix it.
-learn_sigma_model = lambda x, t: torch.cat([eps(x, t), torch.zeros_like(x)], dim=1)  # noqa: E731
+def learn_sigma_model(x, t):
+    return torch.cat([eps(x, t), torch.zeros_like(x)], dim=1)  # (B, 2C)
+
+
 try:
     sample(learn_sigma_model, x_T, ns, "unipc", steps=10)
     raise AssertionError("a (B, 2C) output must be refused")

@@ -22,7 +22,9 @@ ns = NoiseScheduleVP("linear", dtype=torch.float64)
 
 
 def phi(k, z):  # phi_k(z) = int_0^1 e^{(1 - u) z} u^{k-1} / (k-1)! du
-    f = lambda u: math.exp((1 - u) * z) * u ** (k - 1) / math.factorial(k - 1)  # noqa: E731
+    def f(u):
+        return math.exp((1 - u) * z) * u ** (k - 1) / math.factorial(k - 1)
+
     return quad(f, 0.0, 1.0, epsabs=0, epsrel=1e-13)[0]
 
 

@@ -100,7 +100,7 @@ def consistency_timesteps(
     noise_schedule, steps: int, sigma_max: float = 80.0, t_end: float | None = None
 ) -> torch.Tensor:
     r"""`steps` decreasing times for `consistency_sampling`: the first `steps` points
-    of a grid uniform in $\lambda$ from $\tilde\sigma = $ `sigma_max` down to
+    of a grid uniform in $\lambda$ from $\tilde\sigma$ = `sigma_max` down to
     `t_end` (our choice; Song et al. tune the times by search)."""
     check_steps(steps)
     discrete = noise_schedule.schedule == "discrete"

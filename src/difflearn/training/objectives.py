@@ -100,7 +100,9 @@ def make_batch_fn(
         )
 
     if sample_times is None:
-        sample_times = lambda generator, n: sample_t(noise_schedule, n, generator)  # noqa: E731
+
+        def sample_times(generator, n):
+            return sample_t(noise_schedule, n, generator)
 
     def batch(generator: torch.Generator, n: int) -> dict:
         idx = torch.randint(0, len(images), (n,), generator=generator)
