@@ -53,6 +53,7 @@ from difflearn.metrics import classifier_accuracy, digits_fid
 from difflearn.pretrained import load
 from difflearn.samplers import ddim, ddim_inversion
 from difflearn.schedules import time_steps
+from difflearn.training.checkpoints import write_atomic
 
 STRENGTHS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0)
 SCALES = (1.0, 2.0, 3.0, 5.0)
@@ -193,9 +194,7 @@ def main() -> None:
     print(text)
     if args.out:
         for path, content in ((args.out, text), (args.out.with_suffix(".json"), json.dumps(record, indent=1) + "\n")):
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(content)
-            os.replace(tmp, path)
+            write_atomic(path, content.encode())
 
 
 def markdown(r: dict) -> str:

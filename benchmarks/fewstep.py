@@ -48,6 +48,7 @@ from difflearn.fewstep import (
 from difflearn.metrics import digits_fid
 from difflearn.pretrained import build_model, list_models, load, schedule_from_config
 from difflearn.samplers import ddim, flow_euler, flow_timesteps
+from difflearn.training.checkpoints import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "fewstep"
@@ -276,9 +277,7 @@ def main() -> None:
     print(text)
     if args.out:
         for path, content in ((args.out, text), (args.out.with_suffix(".json"), json.dumps(record, indent=1) + "\n")):
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(content)
-            os.replace(tmp, path)
+            write_atomic(path, content.encode())
 
 
 def markdown(r: dict) -> str:

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -38,7 +36,7 @@ from difflearn.data import load_digits, split
 from difflearn.metrics import digits_fid
 from difflearn.models import UNetModel
 from difflearn.pretrained import schedule_from_config
-from difflearn.training import fit, make_batch_fn
+from difflearn.training import checkpoints, fit, make_batch_fn
 from difflearn.training.edm import EDMDenoiser, edm_loss, edm_noise_fn, make_edm_batch_fn, sigma_data_of
 from difflearn.training.parameterisations import parameterised_loss
 from tools.train_shipped import DIFFUSION, SCHEDULE, UNET
@@ -130,12 +128,9 @@ def commit() -> str:
 
 
 def write_atomic(path: Path, text: str) -> None:
+    """`text` to `path` atomically (the package's temp-file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; these are published results
-    os.replace(tmp, path)
+    checkpoints.write_atomic(path, text.encode())
 
 
 def markdown(rec: dict) -> str:
