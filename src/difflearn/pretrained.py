@@ -29,8 +29,16 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from .models import DigitsFeatures, EncoderUNetModel, ToyMLP, UNetModel
-from .schedules import NoiseScheduleVP, beta_schedule
+from .models import (
+    AutoencoderKL,
+    DigitsFeatures,
+    EncoderUNetModel,
+    GlyphReader,
+    TextConditioned,
+    ToyMLP,
+    UNetModel,
+)
+from .schedules import FlowSchedule, NoiseScheduleVP, beta_schedule
 
 WEIGHTS = Path(__file__).parent / "weights"
 
@@ -45,9 +53,12 @@ def list_models() -> list[str]:
 
 
 # --8<-- [start:schedule_from_config]
-def schedule_from_config(cfg: dict) -> NoiseScheduleVP:
+def schedule_from_config(cfg: dict) -> NoiseScheduleVP | FlowSchedule:
     """The `NoiseScheduleVP` of a config's `"schedule"` entry, e.g.
-    `{"schedule": "discrete", "beta_schedule": "linear", "num_timesteps": 1000}`."""
+    `{"schedule": "discrete", "beta_schedule": "linear", "num_timesteps": 1000}`, or
+    the `FlowSchedule` of `{"schedule": "flow"}` (a rectified-flow model)."""
+    if cfg["schedule"] == "flow":
+        return FlowSchedule()
     if cfg["schedule"] == "discrete":
         return NoiseScheduleVP(
             "discrete", betas=beta_schedule(cfg["beta_schedule"], cfg["num_timesteps"])
@@ -67,6 +78,9 @@ def build_model(cfg: dict) -> torch.nn.Module:
         "EncoderUNetModel": EncoderUNetModel,
         "DigitsFeatures": DigitsFeatures,
         "ToyMLP": ToyMLP,
+        "AutoencoderKL": AutoencoderKL,
+        "GlyphReader": GlyphReader,
+        "TextConditioned": TextConditioned,
     }
     if cfg["class"] not in classes:
         raise ValueError(f"class must be one of {tuple(classes)}, got {cfg['class']!r}")

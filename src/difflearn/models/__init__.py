@@ -36,10 +36,28 @@ from .adm.presets import (
     preset_table,
 )
 from .adm.unet import SuperResModel, UNetModel
+from .autoencoder import AutoencoderKL
+from .cross_attention import SpatialTransformer, TransformerBlock
 from .digits_features import DigitsFeatures
+from .dit import DiT, DiTBlock
+from .glyph_reader import GlyphReader
+from .latent_unet import LatentUNet
+from .mmdit import MMDiT, MMDiTBlock
+from .text_encoder import TextConditioned, TextEncoder
 from .toy_mlp import ToyMLP
 
 __all__ = [
+    "AutoencoderKL",
+    "DiT",
+    "DiTBlock",
+    "GlyphReader",
+    "LatentUNet",
+    "MMDiT",
+    "MMDiTBlock",
+    "SpatialTransformer",
+    "TextConditioned",
+    "TextEncoder",
+    "TransformerBlock",
     "PRESETS",
     "POOLS",
     "RELEASED_FLAGS",
