@@ -280,6 +280,34 @@ class Runner:
 # --8<-- [end:runner]
 
 
+def linear_steps(
+    run: Runner, x, c_x, c_eps, std, noise, denoise_to_zero=False, correct=None
+):
+    r"""The loop of every sampler whose step is linear in the state and the prediction,
+
+    $$x_{i+1} = c_{x,i}\, x_i + c_{\varepsilon,i}\, \hat\varepsilon(x_i, t_i)
+    + \text{std}_i\, z_i$$
+
+    (DDPM, DDIM with $\eta$, DDIM inversion, Euler–Maruyama): they differ only in their
+    coefficients. `correct(x, i)`, if given, runs before each step (the Langevin steps
+    of predictor–corrector); `denoise_to_zero` adds one model call returning $\hat x_0$.
+    """
+    grid = run.grid
+    for i in run.range(grid.steps):
+        if correct is not None:
+            x = correct(x, i)
+        eps = run.eps(x, i)
+        run.callback(i, x, eps)
+        # --8<-- [start:linear_step]
+        x = c_x[i] * x + c_eps[i] * eps
+        if std[i] > 0:
+            x = x + std[i] * noise()
+        # --8<-- [end:linear_step]
+    if denoise_to_zero:
+        x = x0_from_eps(x, run.eps(x, grid.steps), grid, grid.steps)
+    return run.done(x)
+
+
 # --8<-- [start:step_orders]
 def step_orders(
     order: int, steps: int, lower_order_final: bool, denoise_to_zero: bool

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Runner, make_grid, noise_source, x0_from_eps
+from .core import Runner, linear_steps, make_grid, noise_source
 
 
 # --8<-- [start:ddim_coefficients]
@@ -78,17 +78,7 @@ def ddim(
     )
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "DDIM")
-    for i in run.range(grid.steps):
-        eps = run.eps(x, i)
-        run.callback(i, x, eps)
-        # --8<-- [start:ddim_step]
-        x = c_x[i] * x + c_eps[i] * eps
-        if s_eta[i] > 0:
-            x = x + s_eta[i] * noise()
-        # --8<-- [end:ddim_step]
-    if denoise_to_zero:
-        x = x0_from_eps(x, run.eps(x, grid.steps), grid, grid.steps)
-    return run.done(x)
+    return linear_steps(run, x, c_x, c_eps, s_eta, noise, denoise_to_zero)
 
 
 # --8<-- [start:ddim_inversion]
@@ -105,11 +95,7 @@ def ddim_inversion(
     grid = make_grid(noise_schedule, timesteps, x, increasing=True)
     c_x, c_eps, _ = (v.tolist() for v in ddim_coefficients(grid.alpha, grid.sigma, 0.0))
     run = Runner(model_fn, x, grid, callback, progress, "DDIM inversion")
-    for i in run.range(grid.steps):
-        eps = run.eps(x, i)
-        run.callback(i, x, eps)
-        x = c_x[i] * x + c_eps[i] * eps
-    return run.done(x)
+    return linear_steps(run, x, c_x, c_eps, [0.0] * grid.steps, noise=None)
 
 
 # --8<-- [end:ddim_inversion]

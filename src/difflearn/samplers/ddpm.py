@@ -18,7 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import Runner, check_choice, make_grid, noise_source, x0_from_eps
+from .core import (
+    Runner,
+    check_choice,
+    linear_steps,
+    make_grid,
+    noise_source,
+)
 
 VARIANCES = ("small", "large")
 
@@ -67,12 +73,4 @@ def ddpm(
     )
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "DDPM")
-    for i in run.range(grid.steps):
-        eps = run.eps(x, i)
-        run.callback(i, x, eps)
-        # --8<-- [start:ddpm_step]
-        x = c_x[i] * x + c_eps[i] * eps + std[i] * noise()
-        # --8<-- [end:ddpm_step]
-    if denoise_to_zero:
-        x = x0_from_eps(x, run.eps(x, grid.steps), grid, grid.steps)
-    return run.done(x)
+    return linear_steps(run, x, c_x, c_eps, std, noise, denoise_to_zero)

@@ -21,7 +21,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .core import Runner, check_choice, make_grid, noise_source, x0_from_eps
+from .core import (
+    Runner,
+    check_choice,
+    linear_steps,
+    make_grid,
+    noise_source,
+)
 
 SDES = ("vp", "ve")
 
@@ -89,15 +95,7 @@ def euler_maruyama(
     c_x, c_eps, std = (v.tolist() for v in em_coefficients(grid, noise_schedule, sde))
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "Euler-Maruyama")
-    for i in run.range(grid.steps):
-        eps = run.eps(x, i)
-        run.callback(i, x, eps)
-        # --8<-- [start:em_step]
-        x = c_x[i] * x + c_eps[i] * eps + std[i] * noise()
-        # --8<-- [end:em_step]
-    if denoise_to_zero:
-        x = x0_from_eps(x, run.eps(x, grid.steps), grid, grid.steps)
-    return run.done(x)
+    return linear_steps(run, x, c_x, c_eps, std, noise, denoise_to_zero)
 
 
 def predictor_corrector(
@@ -134,7 +132,8 @@ def predictor_corrector(
     noise = noise_source(x, generator, noise_sampler)
     run = Runner(model_fn, x, grid, callback, progress, "PC")
     norm = lambda v: v.reshape(v.shape[0], -1).norm(dim=1).mean()  # noqa: E731
-    for i in run.range(grid.steps):
+
+    def langevin(x, i):
         # --8<-- [start:langevin]
         for _ in range(n_corrector):  # Langevin MCMC at fixed t_i
             grad = -run.eps(x, i) / s[i]
@@ -142,9 +141,8 @@ def predictor_corrector(
             step = 2.0 * (snr * norm(z) / norm(grad)) ** 2
             x = x + step * grad + torch.sqrt(2.0 * step) * z
         # --8<-- [end:langevin]
-        eps = run.eps(x, i)
-        run.callback(i, x, eps)
-        x = c_x[i] * x + c_eps[i] * eps + std[i] * noise()
-    if denoise_to_zero:
-        x = x0_from_eps(x, run.eps(x, grid.steps), grid, grid.steps)
-    return run.done(x)
+        return x
+
+    return linear_steps(
+        run, x, c_x, c_eps, std, noise, denoise_to_zero, correct=langevin
+    )
