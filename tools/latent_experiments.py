@@ -2,8 +2,14 @@
 latent text-to-image experiments, with their results written to docs/modern/results/.
 
     python -m tools.latent_experiments                      # train what is missing, measure all
+    python -m tools.latent_experiments --train-only --variants dit-vp   # (one process each)
+    python -m tools.latent_experiments --only grid --variants dit-vp    # measure one variant
     python -m tools.latent_experiments --only guidance      # one part
     python -m tools.latent_experiments --quick --out /tmp/x # tiny version (the test)
+
+Each part and variant is written to docs/modern/results/parts/ as it finishes, so
+several processes can work at once; every run then merges the parts it finds into
+latent-experiments.json and the Markdown tables.
 
 Every variant is the same recipe as the shipped models (tools/train_glyphs.py: the same
 latents, captions, caption dropout, steps, batch size, learning rate and seed, so the
@@ -43,6 +49,7 @@ from tools import train_glyphs as tg
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "modern" / "results"
+CACHE = Path(os.environ.get("DIFFLEARN_EXPERIMENTS_CACHE", ROOT / ".cache" / "experiments"))
 MMDIT = {**tg.DIT, "hidden": 80}  # about the parameters of the DiT (joint attention)
 VARIANTS = {  # name -> (shipped model or None, spec)
     "unet-vp": ("glyphs-unet", tg.SPECS["glyphs-unet"]),
@@ -51,6 +58,9 @@ VARIANTS = {  # name -> (shipped model or None, spec)
     "dit-flow": ("glyphs-dit", tg.SPECS["glyphs-dit"]),
     "mmdit-flow": (None, {**tg.SPECS["glyphs-dit"],
                           "kwargs": {**tg.SPECS["glyphs-dit"]["kwargs"], "backbone": "MMDiT", "denoiser": MMDIT}}),
+    # the latents as the autoencoder gives them, without the scaling factor
+    "dit-vp-unscaled": (None, {**tg.SPECS["glyphs-dit"], "objective": "vp", "schedule": tg.SD_SCHEDULE,
+                               "unscaled": True}),
 }
 NFES = (2, 4, 8, 16, 32)
 SCALES = (0.0, 1.0, 2.0, 3.0, 4.5, 6.0, 9.0)
@@ -94,13 +104,16 @@ def load_variant(name: str, steps: int | None, quiet: bool) -> tuple[torch.nn.Mo
         return model, {"trained": f"shipped as {shipped}", "cpu_time_s": card.get("cpu_time_s"),
                        "final_loss": card["final_loss"], "steps": card["steps"], "device": card["device"]}
     config = replace(spec["train"], steps=steps or spec["train"].steps, progress=not quiet)
-    ckpt = ROOT / ".cache" / "experiments" / (name if steps is None else f"{name}-{steps}")
-    latents, tokens = tg.training_latents(pretrained.load("glyphs-vae")[0])
+    ckpt = CACHE / (name if steps is None else f"{name}-{steps}")
+    vae = pretrained.load("glyphs-vae")[0]
+    latents, tokens = tg.training_latents(vae, None if steps is None else 512)
+    if spec.get("unscaled"):
+        latents = latents / vae.scaling_factor
     model = build_model(spec)
     cpu0 = time.process_time()
     result = tg.train_denoiser(model, spec, config, ckpt, latents, tokens)
     cpu = tg._cpu_seconds(ckpt, time.process_time() - cpu0)
-    return result.ema.cpu().eval(), {"trained": f"here, into {ckpt.relative_to(ROOT)}", "cpu_time_s": round(cpu, 1),
+    return result.ema.cpu().eval(), {"trained": f"here, into {ckpt.name}", "cpu_time_s": round(cpu, 1),
                                      "final_loss": round(result.final_loss(), 5), "steps": result.step,
                                      "device": "CPU" if result.device == "cpu" else result.device}
 
@@ -115,11 +128,13 @@ def prompts_and_attributes(n: int):
 def cost(model) -> dict:
     """Parameters, forward FLOPs per sample, and CPU seconds per sampling step (batch 1000,
     guidance: two forward passes of 500 in one call)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
 
     z, t = torch.randn(500, 4, 8, 8), torch.full((500,), 500.0)
     ctx = model.text_encoder(tokenize(["a red 3"] * 500))
-    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+    # the math attention kernel, whose matrix products the counter sees on a CPU
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as fc:
         model.denoiser(z[:1], t[:1], ctx[:1])
     fn = guided(model.denoiser, ctx, ctx, 3.0)
     with torch.no_grad():
@@ -134,7 +149,7 @@ def cost(model) -> dict:
 
 
 @torch.no_grad()
-def evaluate(model, objective, n, nfes, scale, vae, reader, seed=0) -> dict:
+def evaluate(model, objective, n, nfes, scale, vae, reader, seed=0, unscaled=False) -> dict:
     prompts, attrs, real = prompts_and_attributes(n)
     p = next(model.parameters())
     ctx = model.text_encoder(tokenize(prompts).to(p.device))
@@ -145,7 +160,8 @@ def evaluate(model, objective, n, nfes, scale, vae, reader, seed=0) -> dict:
         rows = []
         for nfe in nfes:
             f = counted(guided(model.denoiser, ctx, null, scale))
-            x = decode_latents(vae, run(f, z_T.clone(), nfe))
+            z_0 = run(f, z_T.clone(), nfe)
+            x = decode_latents(vae, z_0 * vae.scaling_factor if unscaled else z_0)
             acc = attribute_accuracy(x, attrs, reader)
             rows.append({"nfe": f.calls, "fid": round(glyph_fid(x, real[:n], reader), 3), "caption_all": acc["all"],
                          "accuracy": acc})
@@ -160,7 +176,8 @@ def part_grid(args, vae, reader) -> dict:
         objective = VARIANTS[name][1]["objective"]
         record.update(cost(model))
         record["objective"], record["backbone"] = objective, VARIANTS[name][1]["kwargs"]["backbone"]
-        record["quality"] = evaluate(model, objective, args.n, args.nfes, 3.0, vae, reader)
+        record["quality"] = evaluate(model, objective, args.n, args.nfes, 3.0, vae, reader,
+                                     unscaled=VARIANTS[name][1].get("unscaled", False))
         results[name] = record
         print(name, json.dumps({k: v for k, v in record.items() if k != "quality"}))
     return results
@@ -209,6 +226,7 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--n", type=int, default=1000, help="samples per measurement")
     parser.add_argument("--quick", action="store_true", help="tiny: 20 training steps, 16 samples, two NFEs")
+    parser.add_argument("--train-only", action="store_true", help="train the variants, measure nothing")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
@@ -217,22 +235,45 @@ def main() -> None:
     if args.quick:
         args.steps, args.n, args.nfes, args.scales = 20, 16, (2, 4), (0.0, 3.0)
         args.variants = args.variants[:2] if args.variants == list(VARIANTS) else args.variants
+    if args.train_only:
+        for name in args.variants:
+            load_variant(name, args.steps, args.quiet)
+        return
     vae, reader = pretrained.load("glyphs-vae")[0], pretrained.load("glyphs-reader")[0]
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "latent-experiments.json"
-    record = json.loads(path.read_text()) if path.is_file() else {}
-    record.update({"machine": machine(), "n": args.n, "quick": args.quick, "reference": reference(args, vae, reader)})
+    parts = args.out / "parts"  # one file per part and variant: runs can go in parallel
+    parts.mkdir(parents=True, exist_ok=True)
     for part in args.only or ("grid", "guidance"):
         t0, c0 = time.perf_counter(), time.process_time()
-        record[part] = (part_grid if part == "grid" else part_guidance)(args, vae, reader)
-        record[f"{part}_seconds"] = {"wall": round(time.perf_counter() - t0, 1), "cpu": round(time.process_time() - c0, 1)}
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, indent=1) + "\n")
-        os.replace(tmp, path)
+        if part == "grid":
+            for name in args.variants:
+                args_one = argparse.Namespace(**{**vars(args), "variants": [name]})
+                _write_json(parts / f"grid-{name}.json", part_grid(args_one, vae, reader)[name])
+        else:
+            _write_json(parts / "guidance.json", part_guidance(args, vae, reader))
+        print(f"{part}: {time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.0f} s CPU")
+    merge(args, vae, reader)
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def merge(args, vae, reader) -> None:
+    """Assemble the parts into latent-experiments.json and write the tables."""
     from tools import latent_tables
 
+    parts = args.out / "parts"
+    grid = {name: json.loads((parts / f"grid-{name}.json").read_text())
+            for name in VARIANTS if (parts / f"grid-{name}.json").is_file()}
+    record = {"machine": machine(), "n": args.n, "quick": args.quick, "reference": reference(args, vae, reader),
+              "grid": grid}
+    if (parts / "guidance.json").is_file():
+        record["guidance"] = json.loads((parts / "guidance.json").read_text())
+    _write_json(args.out / "latent-experiments.json", record)
     latent_tables.write_tables(record, args.out)
-    print(f"wrote {path}")
+    print(f"wrote {args.out / 'latent-experiments.json'}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "modern" / "results"
 NAMES = {"unet-vp": "UNet, VP ε", "unet-flow": "UNet, rectified flow", "dit-vp": "DiT, VP ε",
-         "dit-flow": "DiT, rectified flow", "mmdit-flow": "MMDiT, rectified flow"}
+         "dit-flow": "DiT, rectified flow", "mmdit-flow": "MMDiT, rectified flow",
+         "dit-vp-unscaled": "DiT, VP ε, unscaled latents"}
 
 
 def _write(path: Path, text: str) -> None:
@@ -37,8 +38,12 @@ def footer(record: dict) -> str:
             f"commit {m['commit']}, {m['date']}.*\n")
 
 
+def _main_grid(record: dict) -> dict:
+    return {k: v for k, v in record["grid"].items() if "unscaled" not in k}
+
+
 def unet_vs_dit(record: dict, nfe: int = 16) -> str:
-    grid = record["grid"]
+    grid = _main_grid(record)
     lines = ["| backbone, objective | denoiser params | MFLOP / forward | CPU s / guided step (500 images) "
              "| training CPU time | final loss | glyph FID | caption accuracy (all five) |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -55,8 +60,8 @@ def unet_vs_dit(record: dict, nfe: int = 16) -> str:
             "one objective only (the two objectives regress different targets).*\n" + footer(record))
 
 
-def vp_vs_flow(record: dict) -> str:
-    grid = record["grid"]
+def vp_vs_flow(record: dict, names=None) -> str:
+    grid = _main_grid(record) if names is None else {k: record["grid"][k] for k in names}
     nfes = sorted({row["nfe"] for r in grid.values() for rows in r["quality"].values() for row in rows})
     lines = ["| model | sampler | " + " | ".join(f"NFE {n}" for n in nfes) + " |",
              "| --- | --- | " + " | ".join("---:" for _ in nfes) + " |"]
@@ -87,6 +92,9 @@ def write_tables(record: dict, out: Path = OUT) -> None:
     if "grid" in record:
         _write(out / "unet-vs-dit.md", unet_vs_dit(record))
         _write(out / "vp-vs-flow.md", vp_vs_flow(record))
+        pair = [k for k in ("dit-vp", "dit-vp-unscaled") if k in record["grid"]]
+        if len(pair) == 2:
+            _write(out / "scaling.md", vp_vs_flow(record, pair))
     if "guidance" in record:
         _write(out / "guidance.md", guidance(record))
 

@@ -5,11 +5,10 @@ A diffusion model assumes its data has roughly unit scale: the noise schedule's
 signal-to-noise ratio $\alpha_t^2/\sigma_t^2$ is designed for data of variance about
 one (pixels in $[-1, 1]$), and the prior $x_T \sim \mathcal N(0, I)$ must match
 $\alpha_T x_0 + \sigma_T\varepsilon$. An autoencoder's latents have whatever scale
-training gave them. Stable Diffusion therefore multiplies them by a constant
-$s = 1/\hat\sigma_z$, the inverse of the standard deviation of latents of a batch of
-training images (Rombach et al., 2022, Sec. G: "rescale the latent space by the
-component-wise standard deviation"; $s = 0.18215$ for SD 1.x), diffuses
-$s\,z$ and divides by $s$ before decoding.
+training gave them. Latent diffusion (Rombach et al., 2022) therefore multiplies them
+by a constant $s = 1/\hat\sigma_z$, the inverse of the standard deviation of the
+latents of a batch of training images (the `scale_by_std` option of the official
+code; $s = 0.18215$ for SD 1.x), diffuses $s\,z$ and divides by $s$ before decoding.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ def latent_scaling_factor(
 def encode_latents(
     vae: AutoencoderKL, images: torch.Tensor, batch_size: int = 500
 ) -> torch.Tensor:
-    """Scaled latents $s\\,\\mu_\\phi(x)$ `(n, 4, 8, 8)` of images in [-1, 1] (the
+    r"""Scaled latents $s\,\mu_\phi(x)$ `(n, 4, 8, 8)` of images in [-1, 1] (the
     posterior mean: the latent diffusion models here train on it)."""
     p = next(vae.parameters())
     out = [vae.encode(x.to(p.device, p.dtype)).mean for x in images.split(batch_size)]
@@ -56,7 +55,7 @@ def encode_latents(
 def decode_latents(
     vae: AutoencoderKL, z: torch.Tensor, batch_size: int = 500
 ) -> torch.Tensor:
-    """Images in [-1, 1] `(n, 3, 32, 32)` of scaled latents `z`: $\\mathcal
+    r"""Images in [-1, 1] `(n, 3, 32, 32)` of scaled latents `z`: $\mathcal
     D(z / s)$, clamped."""
     out = [vae.decode(x / vae.scaling_factor) for x in z.split(batch_size)]
     return torch.cat(out).clamp(-1, 1)

@@ -12,6 +12,14 @@ all three.
 - `digits-features`: a small CNN trained on clean digits, the feature extractor of
   `metrics`
 - `toy2d-mlp`: `ToyMLP` noise predictor for the 2-D checkerboard of `difflearn.toy`
+- `glyphs-vae`: `AutoencoderKL`, 32x32x3 glyph images <-> 8x8x4 latents; its
+  `scaling_factor` was measured on the training images
+- `glyphs-reader`: `GlyphReader`, reads the five attributes of a glyph image (the
+  judge of caption accuracy, and the features of the glyph FID)
+- `glyphs-unet`: `TextConditioned` text encoder + `LatentUNet`, noise prediction on
+  Stable Diffusion's scaled-linear schedule
+- `glyphs-dit`: `TextConditioned` text encoder + `DiT`, a rectified-flow velocity
+  (`noise_schedule` is a `FlowSchedule`)
 
 **The null-class convention.** `digits-cond` has `num_classes=11`: labels 0-9
 are the digits and label `10` (`card["null_class"]`) means "no label". It was

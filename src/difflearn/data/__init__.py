@@ -4,6 +4,8 @@ r"""Data: the exact Gaussian-mixture oracle, scikit-learn's digits and 2-D point
   predictions, PF-ODE solves
 - `difflearn.data.digits`: the 1,797 bundled 8x8 digits in $[-1, 1]$, and a seeded split
 - `difflearn.data.toy2d`: moons, swiss roll and checkerboard point clouds, for pictures
+- `difflearn.data.glyphs`, `difflearn.data.captions`: 32x32 colour glyph images rendered
+  from a bundled font, their attributes, captions, vocabulary and tokenizer
 """
 
 from .captions import VOCAB, make_caption, parse_caption, tokenize

@@ -5,6 +5,10 @@
 - `difflearn.models.toy_mlp`: `ToyMLP`, a noise predictor for 2-D points
 - `difflearn.models.digits_features`: `DigitsFeatures`, the clean-digits CNN behind
   `difflearn.metrics`
+- latent text-to-image: `autoencoder` (`AutoencoderKL`), `text_encoder`
+  (`TextEncoder`, `TextConditioned`), `cross_attention`, `latent_unet` (`LatentUNet`),
+  `dit` (`DiT`), `mmdit` (`MMDiT`) and `glyph_reader` (`GlyphReader`, the judge of
+  the glyph samples)
 """
 
 from .adm.attention import (

@@ -30,9 +30,9 @@ def _norm(channels: int, groups: int) -> nn.GroupNorm:
 
 # --8<-- [start:resnet]
 class ResnetBlock(nn.Module):
-    """$h = x + \\mathrm{conv}(\\mathrm{SiLU}(\\mathrm{GN}(\\mathrm{conv}(
-    \\mathrm{SiLU}(\\mathrm{GN}(x))))))$, with a 1x1 `conv_shortcut` on $x$ when the
-    width changes. No time input: the autoencoder sees clean images only.
+    r"""Two rounds of GroupNorm, SiLU and a 3x3 convolution, added to the input:
+    $x + f(x)$, with a 1x1 `conv_shortcut` on $x$ when the width changes. No time
+    input: the autoencoder sees clean images only.
     """
 
     def __init__(self, in_channels: int, out_channels: int, groups: int):
@@ -57,8 +57,8 @@ class ResnetBlock(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """Single-head self-attention over the $h \\times w$ positions, with a residual
-    connection: $x + W_o\\,\\mathrm{softmax}(QK^\\top/\\sqrt{C})V$ on GroupNorm(x).
+    r"""Single-head self-attention over the $h \times w$ positions, with a residual
+    connection: $x + W_o\,\mathrm{softmax}(QK^\top/\sqrt{C})V$ on GroupNorm(x).
     """
 
     def __init__(self, channels: int, groups: int):
@@ -206,7 +206,7 @@ class DiagonalGaussian:
         self.std = torch.exp(0.5 * self.logvar)
 
     def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
-        """$z = \\mu + \\sigma \\odot \\varepsilon$, $\\varepsilon \\sim \\mathcal N(0,
+        r"""$z = \mu + \sigma \odot \varepsilon$, $\varepsilon \sim \mathcal N(0,
         I)$: the reparametrisation trick."""
         eps = torch.randn(
             self.mean.shape,
@@ -230,7 +230,8 @@ class AutoencoderKL(nn.Module):
     """The autoencoder: `encode(x) -> DiagonalGaussian`, `decode(z) -> image`.
 
     Args:
-        in_channels, out_channels: image channels (3).
+        in_channels: image channels (3).
+        out_channels: channels of the decoded image (3).
         block_out_channels: width at each resolution; the image is halved
             `len(block_out_channels) - 1` times, so `(16, 32, 64)` gives f = 4.
         layers_per_block: residual blocks per resolution in the encoder (the decoder
@@ -247,7 +248,7 @@ class AutoencoderKL(nn.Module):
         self,
         in_channels: int = 3,
         out_channels: int = 3,
-        block_out_channels=(16, 32, 64),
+        block_out_channels: tuple[int, ...] = (16, 32, 64),
         layers_per_block: int = 1,
         latent_channels: int = 4,
         norm_num_groups: int = 8,
@@ -286,7 +287,7 @@ class AutoencoderKL(nn.Module):
 
     # --8<-- [start:encode_decode]
     def encode(self, x: torch.Tensor) -> DiagonalGaussian:
-        """$q_\\phi(z \\mid x)$ of images `(B, 3, 32, 32)` in [-1, 1]."""
+        r"""$q_\phi(z \mid x)$ of images `(B, 3, 32, 32)` in [-1, 1]."""
         s = self.sample_size
         self._check(x, "x", (self.in_channels, s, s))
         return DiagonalGaussian(self.quant_conv(self.encoder(x)))
@@ -300,8 +301,8 @@ class AutoencoderKL(nn.Module):
     def forward(
         self, x: torch.Tensor, eps: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, DiagonalGaussian]:
-        """`(reconstruction, posterior)`: $\\mathcal D(\\mu + \\sigma \\odot
-        \\varepsilon)$ with the given noise `eps` (default: $\\mathcal D(\\mu)$)."""
+        r"""`(reconstruction, posterior)`: $\mathcal D(\mu + \sigma \odot
+        \varepsilon)$ with the given noise `eps` (default: $\mathcal D(\mu)$)."""
         posterior = self.encode(x)
         z = posterior.mean if eps is None else posterior.mean + posterior.std * eps
         return self.decode(z), posterior

@@ -50,7 +50,7 @@ def sincos_2d(dim: int, grid: int) -> torch.Tensor:
 
 
 def unpatchify(tokens: torch.Tensor, p: int, channels: int) -> torch.Tensor:
-    """`(B, T, p * p * C)` -> `(B, C, H, W)` with $H = W = p\\sqrt T$."""
+    r"""`(B, T, p * p * C)` -> `(B, C, H, W)` with $H = W = p\sqrt T$."""
     B, T, _ = tokens.shape
     g = math.isqrt(T)
     x = tokens.reshape(B, g, g, p, p, channels)  # (B, rows, cols, p, p, C)
@@ -62,7 +62,7 @@ def unpatchify(tokens: torch.Tensor, p: int, channels: int) -> torch.Tensor:
 
 # --8<-- [start:modulate]
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor):
-    """$x(1 + \\gamma) + \\beta$ with one $\\gamma, \\beta$ per sample, `(B, D)`."""
+    r"""$x(1 + \gamma) + \beta$ with one $\gamma, \beta$ per sample, `(B, D)`."""
     return x * (1 + scale[:, None]) + shift[:, None]
 
 

@@ -5,7 +5,7 @@ The VAE objective (Kingma & Welling, 2014) is the negative evidence lower bound,
 $$-\log p(x) \le \mathbb E_{q_\phi(z\mid x)}\big[-\log p_\theta(x \mid z)\big]
 + \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,\mathcal N(0, I)\big).$$
 
-Latent diffusion (Rombach et al., 2022, Sec. 3.1 and Appendix G) keeps its form and
+Latent diffusion (Rombach et al., 2022, Sec. 3.1) keeps its form and
 changes its weights: the reconstruction term is an L1 distance (plus a perceptual
 LPIPS term and a patch GAN, which need pretrained networks and are left out here),
 and the KL term gets a weight of only $\beta = 10^{-6}$. The KL does not make the
