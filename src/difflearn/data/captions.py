@@ -22,7 +22,7 @@ import re
 
 import torch
 
-from .glyphs import ATTRIBUTES
+from .glyphs import ATTRIBUTES, make_caption
 
 SPECIAL = ("<pad>", "<start>")
 WORDS = ("a", ",", "on", "background", "rotated", "upright", "left", "right")
@@ -37,20 +37,6 @@ VOCAB = (
 TOKEN_ID = {w: i for i, w in enumerate(VOCAB)}
 PAD, START = 0, 1
 CONTEXT_LENGTH = 16  # the longest caption has 12 words, plus <start>
-
-
-def make_caption(attributes: dict[str, int], omit=(False, False, False)) -> str:
-    """The caption of one image's attribute indices; `omit` leaves out the size, the
-    rotation and the background phrase.
-    """
-    a = {k: ATTRIBUTES[k][int(v)] for k, v in attributes.items()}
-    words = ["a"] + ([a["size"]] if not omit[0] else []) + [a["colour"], a["glyph"]]
-    if not omit[1]:
-        rot = a["rotation"]
-        words.append(", " + (rot if rot == "upright" else f"rotated {rot}"))
-    if not omit[2]:
-        words.append(f", on a {a['background']} background")
-    return " ".join(words).replace(" ,", ",")
 
 
 def words_of(caption: str) -> list[str]:

@@ -21,8 +21,9 @@ Every image has five attributes, drawn independently and uniformly,
 
 and a position drawn so that the glyph stays inside the frame (not captioned; a
 large glyph rotated by more than about 25 degrees is shrunk until it fits). Its
-caption (`difflearn.data.captions`) reads them out, e.g. "a small red 3, rotated
-left, on a dark background". 10 x 6 x 2 x 3 x 2 = 720 attribute combinations.
+caption (`make_caption`; the grammar is in `difflearn.data.captions`) reads them
+out, e.g. "a small red 3, rotated left, on a dark background". 10 x 6 x 2 x 3 x 2 =
+720 attribute combinations.
 
 **Rendering.** Each glyph's outline (`matplotlib.textpath.TextPath`) is rasterised
 once into a 64x64 coverage mask by the even-odd rule on a 4x supersampled grid. An
@@ -170,13 +171,25 @@ class Glyphs:
         return len(self.images)
 
 
+def make_caption(attributes: dict[str, int], omit=(False, False, False)) -> str:
+    """The caption of one image's attribute indices; `omit` leaves out the size, the
+    rotation and the background phrase.
+    """
+    a = {k: ATTRIBUTES[k][int(v)] for k, v in attributes.items()}
+    words = ["a"] + ([a["size"]] if not omit[0] else []) + [a["colour"], a["glyph"]]
+    if not omit[1]:
+        rot = a["rotation"]
+        words.append(", " + (rot if rot == "upright" else f"rotated {rot}"))
+    if not omit[2]:
+        words.append(f", on a {a['background']} background")
+    return " ".join(words).replace(" ,", ",")
+
+
 CHUNK = 1000  # images drawn from one generator, seeded (seed, chunk index)
 
 
 @lru_cache(maxsize=64)
 def _chunk(seed: int, index: int, omit_p: float) -> Glyphs:
-    from .captions import make_caption
-
     g = torch.Generator().manual_seed(10_000 * seed + index)
     attrs = draw_attributes(CHUNK, g)
     images = render_glyphs(attrs, g)
@@ -226,6 +239,7 @@ __all__ = [
     "SPLITS",
     "Glyphs",
     "draw_attributes",
+    "make_caption",
     "glyph_masks",
     "load_glyphs",
     "render_glyphs",
