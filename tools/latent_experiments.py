@@ -50,7 +50,7 @@ from tools import train_glyphs as tg
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "modern" / "results"
 CACHE = Path(os.environ.get("DIFFLEARN_EXPERIMENTS_CACHE", ROOT / ".cache" / "experiments"))
-MMDIT = {**tg.DIT, "hidden": 80}  # about the parameters of the DiT (joint attention)
+MMDIT = {**tg.DIT, "hidden": 84}  # about the parameters of the UNet (joint attention)
 VARIANTS = {  # name -> (shipped model or None, spec)
     "unet-vp": ("glyphs-unet", tg.SPECS["glyphs-unet"]),
     "unet-flow": (None, {**tg.SPECS["glyphs-unet"], "objective": "flow", "schedule": tg.FLOW}),

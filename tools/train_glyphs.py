@@ -60,7 +60,7 @@ SPECS = {
         "kind": "reader",
         "class": "GlyphReader",
         "data": "glyphs",
-        "kwargs": {"width": 32, "feature_dim": 128, "dropout": 0.1},
+        "kwargs": {"width": 24, "feature_dim": 128, "dropout": 0.1},
         "schedule": None,
         "train": TrainConfig(
             steps=3000,
@@ -89,7 +89,7 @@ DIT = {
     "in_channels": 4,
     "sample_size": 8,
     "patch_size": 2,
-    "hidden": 96,
+    "hidden": 100,
     "depth": 4,
     "heads": 4,
     "context_dim": 64,
