@@ -5,6 +5,7 @@ latent text-to-image experiments, with their results written to docs/modern/resu
     python -m tools.latent_experiments --train-only --variants dit-vp   # (one process each)
     python -m tools.latent_experiments --only grid --variants dit-vp    # measure one variant
     python -m tools.latent_experiments --only guidance      # one part
+    python -m tools.latent_experiments --merge-only         # assemble the parts into the tables
     python -m tools.latent_experiments --quick --out /tmp/x # tiny version (the test)
 
 Each part and variant is written to docs/modern/results/parts/ as it finishes, so
@@ -209,15 +210,22 @@ def reference(args, vae, reader) -> dict:
             "reconstructed_accuracy": attribute_accuracy(rec, {k: v[:n] for k, v in attrs.items()}, reader)}
 
 
+def _cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def machine() -> dict:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True).stdout.strip()
     except OSError:
         commit = None
-    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "torch": torch.__version__,
+    return {"cpu": _cpu_name(), "cores": os.cpu_count(), "torch": torch.__version__,
             "threads": torch.get_num_threads(), "commit": commit, "date": time.strftime("%Y-%m-%d"),
-            "note": "two cores shared with other jobs: wall times are inflated, CPU times are not"}
+            "note": "CPU times are per process; wall times can be inflated by other jobs on the machine"}
 
 
 def main() -> None:
@@ -229,8 +237,10 @@ def main() -> None:
     parser.add_argument("--train-only", action="store_true", help="train the variants, measure nothing")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (CPU times add them up)")
+    parser.add_argument("--merge-only", action="store_true", help="only assemble the parts written so far")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     args.steps, args.nfes, args.scales = None, NFES, SCALES
     if args.quick:
         args.steps, args.n, args.nfes, args.scales = 20, 16, (2, 4), (0.0, 3.0)
@@ -242,7 +252,7 @@ def main() -> None:
     vae, reader = pretrained.load("glyphs-vae")[0], pretrained.load("glyphs-reader")[0]
     parts = args.out / "parts"  # one file per part and variant: runs can go in parallel
     parts.mkdir(parents=True, exist_ok=True)
-    for part in args.only or ("grid", "guidance"):
+    for part in () if args.merge_only else args.only or ("grid", "guidance"):
         t0, c0 = time.perf_counter(), time.process_time()
         if part == "grid":
             for name in args.variants:

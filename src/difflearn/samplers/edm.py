@@ -47,10 +47,10 @@ def churn_levels(
     n: int,
     sigma_max: float = math.inf,
 ):
-    r"""$\hat\sigma_i = \min((1 + \gamma_i)\,\tilde\sigma_i,\ \tilde\sigma_\max)$
+    r"""$\hat\sigma_i = \min((1 + \gamma_i)\,\tilde\sigma_i,\ \tilde\sigma_{\max})$
     for every step (Karras et al., 2022, Algorithm 2).
 
-    $\tilde\sigma_\max = \tilde\sigma(T)$ caps the raised level: a VP schedule has
+    $\tilde\sigma_{\max} = \tilde\sigma(T)$ caps the raised level: a VP schedule has
     no time above $T$ to evaluate the model at.
     """
     gamma = min(s_churn / n, math.sqrt(2.0) - 1.0)

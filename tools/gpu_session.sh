@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The README's "On a GPU" list as one time-boxed run for a device lease of about 15 minutes.
+#
+#     OUT=/tmp/gpu-out bash tools/gpu_session.sh          # on the GPU machine, from the repo root
+#     GPU_QUICK=1 OUT=/tmp/gpu-out bash tools/gpu_session.sh   # a tiny dry run (any machine)
+#
+# Every step runs under `timeout` with its own box, so one slow step cannot eat the lease;
+# the log ($OUT/log.txt) says what ran, for how long and with which exit status. What the
+# steps write in the work tree (weights and cards, results, figures, the benchmark page)
+# comes back as $OUT/weights.tar and $OUT/docs.tar; unpack them over a clone of the same commit.
+set -u
+OUT=${OUT:-/tmp/gpu-out}
+mkdir -p "$OUT"
+QUICK=${GPU_QUICK:-0}
+BUDGET=${GPU_BUDGET:-560}  # seconds for the whole script
+export PYTHONPATH="$PWD/src:$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 MPLBACKEND=Agg
+LOG="$OUT/log.txt"
+LOGS=$(mktemp -d)  # one log per step; they come back as $OUT/logs.tar (few files travel)
+T0=$(date +%s)
+touch "$LOGS/.start"
+
+elapsed() { echo $(($(date +%s) - T0)); }
+left() { echo $((BUDGET - $(elapsed))); }
+
+# step NAME BOX CMD...: run CMD for at most BOX seconds (never past the budget)
+step() {
+  local name=$1 box=$2
+  shift 2
+  local l
+  l=$(left)
+  ((box > l)) && box=$l
+  if ((box < 5)); then
+    echo "== skip $name: no time left" >>"$LOG"
+    return 124
+  fi
+  echo "== start $name at +$(elapsed)s (box ${box}s): $*" >>"$LOG"
+  timeout -k 10 "$box" "$@" >"$LOGS/$name.log" 2>&1
+  local rc=$?
+  echo "== end   $name at +$(elapsed)s: rc $rc" >>"$LOG"
+  return $rc
+}
+
+{
+  echo "== $(date -u +%FT%TZ) quick=$QUICK budget=${BUDGET}s"
+  nvidia-smi -L 2>&1
+  python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
+  nproc
+} >>"$LOG" 2>&1
+
+if [ "$QUICK" = 1 ]; then
+  BENCH=(--quick --presets 64x64_diffusion)
+  TRAIN=(--steps 20)
+  LATENT=(--quick)
+  MEASURE=(--quick)
+  OBJ=(--quick)
+  FIGS=(--quick --only schedules odes)
+else
+  BENCH=(--presets 64x64_diffusion 256x256_diffusion_uncond --modes eager --warmup 3 --iters 10)
+  TRAIN=()
+  LATENT=()
+  MEASURE=(--n 500 --threads 2)
+  OBJ=()
+  FIGS=(--force)
+fi
+
+# 1. no host-device synchronisation inside the sampler loops
+step sync 90 python3 -m tools.gpu_checks sync
+
+# 2. the ADM UNet forward benchmark, alone on the GPU (eager; compiled at the end if time is left)
+step unet-eager 150 python3 -m benchmarks.unet "${BENCH[@]}" --json "$OUT/unet-eager.json"
+
+# 3. the glyph family: the autoencoder first (the denoisers train on its latents)
+step glyphs-vae 120 python3 -m tools.train_shipped --only glyphs-vae --threads 8 --quiet "${TRAIN[@]}"
+
+# 4. in parallel on the GPU: the two shipped denoisers, the latent-experiment variants and the
+#    four training objectives
+#    four training objectives (these run on through step 5)
+step objectives 330 python3 -m tools.train_objectives --threads 2 "${OBJ[@]}" &
+OBJ_PID=$!
+pids=()
+step glyphs-unet 240 python3 -m tools.train_shipped --only glyphs-unet --threads 4 --quiet "${TRAIN[@]}" &
+pids+=($!)
+step glyphs-dit 240 python3 -m tools.train_shipped --only glyphs-dit --threads 4 --quiet "${TRAIN[@]}" &
+pids+=($!)
+for v in unet-flow dit-vp mmdit-flow dit-vp-unscaled; do
+  step "train-$v" 240 python3 -m tools.latent_experiments --train-only --quiet --variants "$v" "${LATENT[@]}" &
+  pids+=($!)
+done
+wait "${pids[@]}"
+
+# 5. measured on the CPU cores, one process per variant; the figures meanwhile
+for v in unet-vp unet-flow dit-vp dit-flow mmdit-flow dit-vp-unscaled; do
+  step "grid-$v" 220 python3 -m tools.latent_experiments --only grid --quiet --variants "$v" "${MEASURE[@]}" &
+done
+step guidance 220 python3 -m tools.latent_experiments --only guidance --quiet "${MEASURE[@]}" &
+step figures 220 python3 -m tools.figures --jobs 4 "${FIGS[@]}" &
+wait $(jobs -p | grep -v "^$OBJ_PID\$")
+step latent-merge 60 python3 -m tools.latent_experiments --merge-only "${MEASURE[@]}"
+
+# 6. compiled UNet rows, if time is left (alone on the GPU again)
+wait "$OBJ_PID"
+if [ "$QUICK" != 1 ]; then
+  step unet-compiled 150 python3 -m benchmarks.unet --presets 64x64_diffusion 256x256_diffusion_uncond \
+    --batch 64 --modes compiled --compiled-dtypes bf16 --dtypes bf16 --warmup 3 --iters 10 \
+    --json "$OUT/unet-compiled.json"
+fi
+wait
+jsons=$(ls "$OUT"/unet-*.json 2>/dev/null)
+[ -n "$jsons" ] && step unet-table 30 python3 -m benchmarks.unet --from-json $jsons --out docs/models/benchmark.md
+
+# what the steps changed in the work tree: weights and the rest in two archives (each comes
+# back only under 16 MB)
+find src/difflearn/weights -type f -newer "$LOGS/.start" -not -name '*.tmp' >"$LOGS/weights.txt"
+find docs tools/results -type f -newer "$LOGS/.start" -not -name '*.tmp' >"$LOGS/docs.txt" 2>/dev/null
+tar -cf "$OUT/weights.tar" -T "$LOGS/weights.txt"
+tar -cf "$OUT/docs.tar" -T "$LOGS/docs.txt"
+echo "== done at +$(elapsed)s; $(cat "$LOGS"/weights.txt "$LOGS"/docs.txt | wc -l) files changed" >>"$LOG"
+tar -cf "$OUT/logs.tar" -C "$LOGS" .
+cat "$LOG"
