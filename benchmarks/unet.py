@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import time
 
 import torch
@@ -107,16 +108,17 @@ def run(preset, batch, dtype, compiled, device, channels_last, size, warmup, ite
     if device == "cuda":
         torch.cuda.empty_cache()
     return dict(preset=preset, res=res, batch=batch, dtype=dtype, mode="compiled" if compiled else "eager",
+                memory="channels-last" if channels_last else "contiguous",
                 img_s=batch / seconds, tflops=flops * batch / seconds / 1e12, gflops=flops / 1e9)
 
 
 def table(rows, title: str) -> str:
     out = [title, "",
-           "| preset | resolution | batch | dtype | mode | GFLOPs / image | images/s | TFLOP/s | x baseline |",
-           "| --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |"]
+           "| preset | resolution | batch | dtype | memory | mode | GFLOPs / image | images/s | TFLOP/s | x baseline |",
+           "| --- | --- | ---: | --- | --- | --- | ---: | ---: | ---: | ---: |"]
     for r in rows:
         dtype = "baseline (guided-diffusion recipe)" if r["dtype"] == BASELINE else r["dtype"]
-        out.append(f"| {r['preset']} | {r['res']}x{r['res']} | {r['batch']} | {dtype} | {r['mode']} | "
+        out.append(f"| {r['preset']} | {r['res']}x{r['res']} | {r['batch']} | {dtype} | {r['memory']} | {r['mode']} | "
                    f"{r['gflops']:.1f} | {r['img_s']:.2f} | {r['tflops']:.3f} | {r['speedup']:.2f} |")
     return "\n".join(out) + "\n"
 
@@ -147,7 +149,8 @@ def main():
     p.add_argument("--size", type=int, default=None, help="input resolution (default: the preset's)")
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--iters", type=int, default=20)
-    p.add_argument("--no-channels-last", action="store_true")
+    p.add_argument("--channels-last", action="store_true",
+                   help="channels-last activations (slower on an H200 in eager mode: see docs/models/benchmark.md)")
     p.add_argument("--no-tf32", action="store_true")
     p.add_argument("--out", help="also write the table (with a header naming the device) to this file")
     p.add_argument("--json", help="also save the rows here (to split a long GPU run into several calls)")
@@ -168,7 +171,7 @@ def main():
                                                if m == "eager" or d in a.compiled_dtypes]
             base = None
             for dtype, mode in configs:
-                row = run(preset, batch, dtype, mode == "compiled", device, not a.no_channels_last,
+                row = run(preset, batch, dtype, mode == "compiled", device, a.channels_last,
                           a.size, a.warmup, a.iters)
                 base = base or row["img_s"]
                 row["speedup"] = row["img_s"] / base
@@ -178,20 +181,42 @@ def main():
     kind = "GPU" if device == "cuda" else "CPU"
     title = (f"Measured on **{device_name(device)}** ({kind}), torch {torch.__version__}, "
              f"{'TF32 on' if device == 'cuda' and not a.no_tf32 else 'no TF32'}, "
-             f"{'channels-last' if not a.no_channels_last else 'contiguous'} memory "
-             f"(the baseline: contiguous), {a.warmup} warm-up + {a.iters} timed calls.")
+             f"{a.warmup} warm-up + {a.iters} timed calls.")
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"title": title, "kind": kind, "rows": rows}, f, indent=1)
     write(rows, title, kind, a.out)
 
 
+MEMORY_IN_TITLE = re.compile(r" ?(channels-last|contiguous) memory \(the baseline: contiguous\),")
+
+
 def write_saved(paths, out):
+    """One table of the rows of several --json runs on one device; baseline rows measured more
+    than once (same preset and batch) are kept once, the first, and every row's speed-up is
+    taken against that one."""
     saved = [json.load(open(p)) for p in paths]
+    for s in saved:  # runs saved before rows named their memory format: the title did
+        m = MEMORY_IN_TITLE.search(s["title"])
+        for r in s["rows"]:
+            r.setdefault("memory", "contiguous" if r["dtype"] == BASELINE or not m else m.group(1))
+        s["title"] = MEMORY_IN_TITLE.sub("", s["title"])
     kinds, titles = {s["kind"] for s in saved}, {s["title"] for s in saved}
     if len(kinds) != 1 or len(titles) != 1:
         raise SystemExit(f"--from-json: the runs differ in device or settings: {sorted(titles)}")
-    write([r for s in saved for r in s["rows"]], titles.pop(), kinds.pop(), out)
+    rows, base = [], {}
+    for r in (r for s in saved for r in s["rows"]):
+        key = (r["preset"], r["batch"], r["res"])
+        if r["dtype"] == BASELINE:
+            if key in base:
+                continue
+            base[key] = r["img_s"]
+        rows.append(r)
+    for r in rows:
+        r["speedup"] = r["img_s"] / base[(r["preset"], r["batch"], r["res"])]
+    rows.sort(key=lambda r: (PRESETS.index(r["preset"]) if r["preset"] in PRESETS else 99, r["batch"],
+                             r["dtype"] != BASELINE))
+    write(rows, titles.pop(), kinds.pop(), out)
 
 
 def write(rows, title, kind, out):

@@ -39,9 +39,10 @@ def model_input_time(noise_schedule, t_continuous: torch.Tensor) -> torch.Tensor
 
 
 def _per_sample(v, x: torch.Tensor):
-    """Shape a per-sample coefficient (B,) as (B, 1, ..., 1); floats pass through."""
+    """Shape a per-sample coefficient (B,) as (B, 1, ..., 1) on `x`'s device (the
+    schedule computes on the CPU); floats pass through."""
     return (
-        v.reshape((-1,) + (1,) * (x.dim() - 1))
+        v.to(x.device).reshape((-1,) + (1,) * (x.dim() - 1))
         if torch.is_tensor(v) and v.dim() > 0
         else v
     )
