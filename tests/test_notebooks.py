@@ -30,8 +30,10 @@ def test_notebook_source(path):
     colab = f"https://colab.research.google.com/github/{REPO}/blob/main/docs/demos/{path.stem}.ipynb"
     assert colab in text, f"{path.name}: no Colab link {colab}"
     assert not re.search(r"!\[[^\]]*\]\(https?://", text), f"{path.name}: loads an image from another host"
-    assert "## Run it on a released guided-diffusion checkpoint" in text
-    assert "load_checkpoint(" in text and "torch.save(" in text, "the checkpoint path must be executed"
+    # a released guided-diffusion checkpoint, or (the latent demos) a released Stable Diffusion VAE
+    assert re.search(r"## Run it on a released (guided-diffusion|Stable Diffusion VAE) checkpoint", text)
+    assert ("load_checkpoint(" in text and "torch.save(" in text) or ("load_file(" in text and "save_file(" in text), \
+        "the checkpoint path must be executed"
     assert "ENV = demo_env()" in text, "notebooks take quick mode and device from difflearn.demo.demo_env"
 
 

@@ -49,11 +49,17 @@ step() {
 
 if [ "$QUICK" = 1 ]; then
   BENCH=(--quick --presets 64x64_diffusion)
+  TRAIN=(--steps 20)
+  LATENT=(--quick)
+  MEASURE=(--quick)
   OBJ=(--quick)
   FIGS=(--quick --only schedules odes)
 else
   BENCH=(--presets 64x64_diffusion 256x256_diffusion_uncond --modes eager --warmup 3 --iters 10)
   # (contiguous memory by default; --channels-last measured slower on an H200, 2026-11-29)
+  TRAIN=()
+  LATENT=()
+  MEASURE=(--n 500 --threads 2)
   OBJ=()
   # every family but the chapter map (it reads the nav through mkdocs, which the GPU image lacks)
   FIGS=(--force --only $(python3 -c "from tools.figures import families; print(*(f for f in families() if f != 'chapter_map'))"))
@@ -66,12 +72,35 @@ step sync 90 python3 -m tools.gpu_checks sync
 #    SKIP_BENCH=1 skips it when an earlier session measured it
 [ "${SKIP_BENCH:-0}" = 1 ] || step unet-eager 150 python3 -m benchmarks.unet "${BENCH[@]}" --json "$OUT/unet-eager.json"
 
-# 3. the four training objectives on digits (GPU), and the figures meanwhile (CPU and GPU)
-step objectives 300 python3 -m tools.train_objectives --threads 4 "${OBJ[@]}" &
-OBJ_PID=$!
-step figures 300 python3 -m tools.figures --jobs 4 "${FIGS[@]}"
+# 3. the glyph family: the autoencoder first (the denoisers train on its latents)
+step glyphs-vae 240 python3 -m tools.train_shipped --only glyphs-vae --threads 8 --quiet "${TRAIN[@]}"
 
-# 4. compiled UNet rows, if time is left (alone on the GPU again)
+# 4. in parallel on the GPU: the two shipped denoisers, the latent-experiment variants and the
+#    four training objectives
+#    four training objectives (these run on through step 5)
+step objectives 330 python3 -m tools.train_objectives --threads 2 "${OBJ[@]}" &
+OBJ_PID=$!
+pids=()
+step glyphs-unet 240 python3 -m tools.train_shipped --only glyphs-unet --threads 4 --quiet "${TRAIN[@]}" &
+pids+=($!)
+step glyphs-dit 240 python3 -m tools.train_shipped --only glyphs-dit --threads 4 --quiet "${TRAIN[@]}" &
+pids+=($!)
+for v in unet-flow dit-vp mmdit-flow dit-vp-unscaled; do
+  step "train-$v" 240 python3 -m tools.latent_experiments --train-only --quiet --variants "$v" "${LATENT[@]}" &
+  pids+=($!)
+done
+wait "${pids[@]}"
+
+# 5. measured on the CPU cores, one process per variant; the figures meanwhile
+for v in unet-vp unet-flow dit-vp dit-flow mmdit-flow dit-vp-unscaled; do
+  step "grid-$v" 220 python3 -m tools.latent_experiments --only grid --quiet --variants "$v" "${MEASURE[@]}" &
+done
+step guidance 220 python3 -m tools.latent_experiments --only guidance --quiet "${MEASURE[@]}" &
+step figures 220 python3 -m tools.figures --jobs 4 "${FIGS[@]}" &
+wait $(jobs -p | grep -v "^$OBJ_PID\$")
+step latent-merge 60 python3 -m tools.latent_experiments --merge-only "${MEASURE[@]}"
+
+# 6. compiled UNet rows, if time is left (alone on the GPU again)
 wait "$OBJ_PID"
 if [ "$QUICK" != 1 ]; then
   step unet-compiled 150 python3 -m benchmarks.unet --presets 64x64_diffusion 256x256_diffusion_uncond \

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import time
@@ -26,6 +27,7 @@ import torch.nn.functional as F
 from difflearn.data import checkerboard, load_digits, split
 from difflearn.pretrained import WEIGHTS, build_model, schedule_from_config
 from difflearn.training import TrainConfig, train_classifier, train_diffusion
+from tools import train_glyphs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,11 +61,13 @@ SPECS = {
                         "schedule": None,
                         "train": TrainConfig(steps=1500, batch_size=64, lr=2e-3, warmup=50, ema_decay=0.99,
                                              seed=3, checkpoint_every=500)},
+    **train_glyphs.SPECS,
 }
 
 
 DATA = {"digits": f"difflearn.data.load_digits(size={SIZE}): the 1,797 sklearn digits, {SIZE}x{SIZE}, in [-1, 1]",
-        "checkerboard": f"difflearn.data.checkerboard: {TOY_POINTS:,} points drawn once with the run's seed"}
+        "checkerboard": f"difflearn.data.checkerboard: {TOY_POINTS:,} points drawn once with the run's seed",
+        **train_glyphs.DATA}
 
 
 def features_batch(images, labels):
@@ -80,6 +84,8 @@ def train_one(name: str, spec: dict, args) -> dict:
     from difflearn.training import fit
 
     config = replace(spec["train"], steps=args.steps or spec["train"].steps, progress=not args.quiet)
+    if spec.get("data") in train_glyphs.DATA:  # the latent-diffusion family: its own module
+        return train_glyphs.train_one(name, spec, config, args.fresh)
     torch.manual_seed(config.seed)  # the initial weights are part of the recipe
     model = build_model(spec)
     if spec.get("data") == "checkerboard":
@@ -119,7 +125,8 @@ def write(name: str, spec: dict, out: dict, args, seconds: float, cpu_seconds: f
     device = result.device
     cpu = platform.processor() or platform.machine()
     dev_name = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU ({cpu})"
-    card = {"name": name, "class": spec["class"], "kwargs": spec["kwargs"], "schedule": spec["schedule"],
+    card = {"name": name, "class": spec["class"], "kwargs": out.get("kwargs", spec["kwargs"]),
+            "schedule": spec["schedule"],
             "kind": spec["kind"], "null_class": spec.get("null_class"),
             "label_dropout": spec.get("label_dropout", 0.0),
             "data": DATA[spec.get("data", "digits")],
@@ -131,23 +138,30 @@ def write(name: str, spec: dict, out: dict, args, seconds: float, cpu_seconds: f
             "torch_version": torch.__version__,
             "command": f"python -m tools.train_shipped --only {name}",
             "params": sum(p.numel() for p in result.ema.parameters())}
-    card.update({k: v for k, v in out.items() if k not in ("result", "config")})
+    card.update({k: v for k, v in out.items() if k not in ("result", "config", "kwargs")})
     tensors = {k: v.detach().cpu().contiguous() for k, v in result.ema.state_dict().items()}
     WEIGHTS.mkdir(exist_ok=True)
-    save_file(tensors, str(WEIGHTS / f"{name}.safetensors"))
-    (WEIGHTS / f"{name}.json").write_text(json.dumps(card, indent=2) + "\n")
-    (WEIGHTS / f"{name}.md").write_text(model_card(card))
+    # each file is written under a temporary name, then moved into place
+    tmp = WEIGHTS / f".{name}.safetensors.tmp"
+    save_file(tensors, str(tmp))
+    os.replace(tmp, WEIGHTS / f"{name}.safetensors")
+    for suffix, text in ((".json", json.dumps(card, indent=2) + "\n"), (".md", model_card(card))):
+        tmp = WEIGHTS / f".{name}{suffix}.tmp"
+        tmp.write_text(text)
+        os.replace(tmp, WEIGHTS / f"{name}{suffix}")
     print(f"{name}: {result.step} steps, final loss {card['final_loss']}, {card['wall_time_s']} s on {dev_name}")
 
 
 def model_card(card: dict) -> str:
     loss = {"diffusion": "noise-prediction MSE (Ho et al., 2020, Eq. 14)",
             "classifier": "cross-entropy of the noisy classifier at random t",
-            "features": "cross-entropy on clean digits"}[card["kind"]]
+            "features": "cross-entropy on clean digits",
+            **train_glyphs.LOSSES}[card["kind"]]
     cpu_note = ("Trained on the CPU, with one torch thread on two cores shared with other jobs: no GPU was "
                 "available when it was trained. The same command uses a GPU when there is one."
                 if card["device"].startswith("CPU") else "")
     what = "2-D checkerboard points" if card["class"] == "ToyMLP" else "scikit-learn's digits"
+    what = "the glyph images of `difflearn.data.load_glyphs`" if card["data"] in train_glyphs.DATA.values() else what
     lines = [f"# {card['name']}", "", f"A `{card['class']}` trained on {what}. {cpu_note}", "",
              "| field | value |", "| --- | --- |",
              f"| command | `{card['command']}` |", f"| steps | {card['steps']} |",
@@ -164,6 +178,7 @@ def model_card(card: dict) -> str:
                      f"{card['label_dropout']} (classifier-free guidance) |")
     if "test_accuracy" in card:
         lines.append(f"| held-out accuracy | {card['test_accuracy']:.4f} ({card['split']}) |")
+    lines += train_glyphs.card_rows(card)
     if card["kind"] == "diffusion" and card["class"] == "UNetModel":
         lines += ["", "Known limitation: a small model trained for minutes. At NFE 10 about one sample in fifty "
                   "has a few saturated stroke pixels that overshoot to |x| of 2-3; clamp samples to [-1, 1] "

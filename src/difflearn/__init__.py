@@ -17,6 +17,8 @@ The data flow of sampling runs one way, and the folders follow it:
 - `difflearn.data`: the exact Gaussian-mixture oracle, digits, 2-D point clouds
 - `difflearn.pretrained`, `difflearn.metrics`, `difflearn.interop`, `difflearn.demo`:
   shipped models, digits FID, diffusers, notebooks
+- `difflearn.latent`, `difflearn.pipeline`, `difflearn.glyph_metrics`: latent
+  text-to-image (scaling factor, the text-to-image loop, caption accuracy)
 """
 
 __version__ = "0.2.0"

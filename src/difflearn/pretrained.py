@@ -12,6 +12,14 @@ all three.
 - `digits-features`: a small CNN trained on clean digits, the feature extractor of
   `metrics`
 - `toy2d-mlp`: `ToyMLP` noise predictor for the 2-D checkerboard of `difflearn.toy`
+- `glyphs-vae`: `AutoencoderKL`, 32x32x3 glyph images <-> 8x8x4 latents; its
+  `scaling_factor` was measured on the training images
+- `glyphs-reader`: `GlyphReader`, reads the five attributes of a glyph image (the
+  judge of caption accuracy, and the features of the glyph FID)
+- `glyphs-unet`: `TextConditioned` text encoder + `LatentUNet`, noise prediction on
+  Stable Diffusion's scaled-linear schedule
+- `glyphs-dit`: `TextConditioned` text encoder + `DiT`, a rectified-flow velocity
+  (`noise_schedule` is a `FlowSchedule`)
 
 **The null-class convention.** `digits-cond` has `num_classes=11`: labels 0-9
 are the digits and label `10` (`card["null_class"]`) means "no label". It was
@@ -29,7 +37,15 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from .models import DigitsFeatures, EncoderUNetModel, ToyMLP, UNetModel
+from .models import (
+    AutoencoderKL,
+    DigitsFeatures,
+    EncoderUNetModel,
+    GlyphReader,
+    TextConditioned,
+    ToyMLP,
+    UNetModel,
+)
 from .schedules import FlowSchedule, NoiseScheduleVP, beta_schedule
 
 WEIGHTS = Path(__file__).parent / "weights"
@@ -45,9 +61,10 @@ def list_models() -> list[str]:
 
 
 # --8<-- [start:schedule_from_config]
-def schedule_from_config(cfg: dict) -> NoiseScheduleVP:
+def schedule_from_config(cfg: dict) -> NoiseScheduleVP | FlowSchedule:
     """The `NoiseScheduleVP` of a config's `"schedule"` entry, e.g.
-    `{"schedule": "discrete", "beta_schedule": "linear", "num_timesteps": 1000}`."""
+    `{"schedule": "discrete", "beta_schedule": "linear", "num_timesteps": 1000}`, or
+    the `FlowSchedule` of `{"schedule": "flow"}` (a rectified-flow model)."""
     if cfg["schedule"] == "flow":  # the straight path of a rectified flow
         return FlowSchedule()
     if cfg["schedule"] == "discrete":
@@ -69,6 +86,9 @@ def build_model(cfg: dict) -> torch.nn.Module:
         "EncoderUNetModel": EncoderUNetModel,
         "DigitsFeatures": DigitsFeatures,
         "ToyMLP": ToyMLP,
+        "AutoencoderKL": AutoencoderKL,
+        "GlyphReader": GlyphReader,
+        "TextConditioned": TextConditioned,
     }
     if cfg["class"] not in classes:
         raise ValueError(f"class must be one of {tuple(classes)}, got {cfg['class']!r}")

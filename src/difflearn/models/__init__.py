@@ -5,6 +5,10 @@
 - `difflearn.models.toy_mlp`: `ToyMLP`, a noise predictor for 2-D points
 - `difflearn.models.digits_features`: `DigitsFeatures`, the clean-digits CNN behind
   `difflearn.metrics`
+- latent text-to-image: `autoencoder` (`AutoencoderKL`), `text_encoder`
+  (`TextEncoder`, `TextConditioned`), `cross_attention`, `latent_unet` (`LatentUNet`),
+  `dit` (`DiT`), `mmdit` (`MMDiT`) and `glyph_reader` (`GlyphReader`, the judge of
+  the glyph samples)
 """
 
 from .adm.attention import (
@@ -36,10 +40,28 @@ from .adm.presets import (
     preset_table,
 )
 from .adm.unet import SuperResModel, UNetModel
+from .autoencoder import AutoencoderKL
+from .cross_attention import SpatialTransformer, TransformerBlock
 from .digits_features import DigitsFeatures
+from .dit import DiT, DiTBlock
+from .glyph_reader import GlyphReader
+from .latent_unet import LatentUNet
+from .mmdit import MMDiT, MMDiTBlock
+from .text_encoder import TextConditioned, TextEncoder
 from .toy_mlp import ToyMLP
 
 __all__ = [
+    "AutoencoderKL",
+    "DiT",
+    "DiTBlock",
+    "GlyphReader",
+    "LatentUNet",
+    "MMDiT",
+    "MMDiTBlock",
+    "SpatialTransformer",
+    "TextConditioned",
+    "TextEncoder",
+    "TransformerBlock",
     "PRESETS",
     "POOLS",
     "RELEASED_FLAGS",

@@ -11,8 +11,12 @@
   and `TrainConfig`
 - `difflearn.training.checkpoints`: resumable checkpoint folders (safetensors +
   weights-only state)
+- `difflearn.training.autoencoder`: the KL-regularised autoencoder of latent diffusion
+- `difflearn.training.text_to_image`: text-conditioned latent denoisers, VP or flow,
+  with caption dropout
 """
 
+from .autoencoder import autoencoder_loss, train_autoencoder
 from .checkpoints import load_training_state, save_training_state
 from .flow import (
     flow_matching_loss,
@@ -33,8 +37,13 @@ from .objectives import (
     train_classifier,
     train_diffusion,
 )
+from .text_to_image import make_caption_batch_fn, train_text_to_image
 
 __all__ = [
+    "autoencoder_loss",
+    "make_caption_batch_fn",
+    "train_autoencoder",
+    "train_text_to_image",
     "flow_matching_loss",
     "make_flow_batch_fn",
     "make_pairs_batch_fn",
