@@ -6,7 +6,8 @@
    quarter and keeps the digit more often, but leaves the border gap within 0.01 of
    replacement's, both above the real digits' gap.
 3. DDIM inversion: the round trip falls with the steps and grows with guidance.
-4. Null-text inversion helps at w = 2 and makes it worse at w = 5 (open problem).
+4. Null-text inversion at the rate used here (0.1) brings every guided round trip below
+   the unguided one (w = 1); at the paper's rate (0.01) it still lowers each, less.
 5. DiffEdit changes nothing outside its mask; unmasked SDEdit succeeds more often but
    changes the whole image.
 """
@@ -33,8 +34,9 @@ assert steps == sorted(steps, reverse=True)
 guided = {row["scale"]: row for row in r["inversion_guidance"]}
 trips = [guided[w]["round_trip"] for w in sorted(guided)]
 assert trips == sorted(trips)
-assert guided[2.0]["null_text"] < guided[2.0]["round_trip"]
-assert guided[5.0]["null_text"] > guided[5.0]["round_trip"]
+for w in (2.0, 3.0, 5.0):
+    assert guided[w]["null_text"] < guided[1.0]["round_trip"] < guided[w]["round_trip"]
+    assert guided[w]["null_text"] < guided[w]["null_text_lr_1e-2"] < guided[w]["round_trip"]
 print("round trip vs scale:", [f"{t:.3f}" for t in trips])
 
 for row in r["diffedit"]:
