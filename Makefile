@@ -75,8 +75,8 @@ lint: $(VENV)/.test
 
 test: $(VENV)/.test browser-deps
 	$(PY) -m ruff check .
-	$(PY) -m pytest -n 2 -m "not site" $(PYTEST_ARGS)
-	$(PY) -m pytest -m site $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -m "not site" --durations=25 $(PYTEST_ARGS)
+	$(PY) -m pytest -m site --durations=10 $(PYTEST_ARGS)
 
 bench: $(VENV)/.test
 	$(PY) benchmarks/solvers.py

@@ -60,7 +60,7 @@ def render(quick: bool, device: str) -> dict:
         axes[2, j].imshow(err.numpy(), cmap="magma", vmin=0, vmax=1, interpolation="nearest")
         for c in range(4):
             axes[3 + c, j].imshow(mean[j, c].numpy(), cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
-    labels = ["image", "reconstruction", "|error| x4", "latent ch. 0", "latent ch. 1", "latent ch. 2",
+    labels = ["image", "decoded", "|error| x4", "latent ch. 0", "latent ch. 1", "latent ch. 2",
               "latent ch. 3"]
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])

@@ -16,8 +16,8 @@ FIGURES = {
         "alt": "Two panels against the guidance scale from 0 to 9. Left: the fraction of samples whose "
                "glyph, colour, size, rotation and background the reader reads as asked, and of all five "
                "together, for glyphs-unet (solid) and glyphs-dit (dashed): near chance at scale 0, rising "
-               "steeply to scale 1 to 3. Right: the glyph FID of the same samples for both models.",
-        "caption": "Caption accuracy (read by glyphs-reader) and glyph FID against the guidance scale, 1,000 "
+               "steeply to scale 1 to 3. Right: the glyph KID (times 1000) of the same samples for both models.",
+        "caption": "Caption accuracy (read by glyphs-reader) and glyph KID against the guidance scale, 1,000 "
                    "complete test captions, 20 steps (DPM-Solver++(2M) for glyphs-unet, Euler for "
                    "glyphs-dit). Scale 0 is the unconditional model, 1 the conditional one.",
     },
@@ -45,12 +45,12 @@ def render(quick: bool, device: str) -> dict:
         for i, attr in enumerate(ATTRS):
             a1.plot(scales, [r["accuracy"][attr] for r in g["rows"]], style, marker="o", ms=3,
                     color=PALETTE[i], lw=2.4 if attr == "all" else 1.2, label=attr if style == "-" else None)
-        a2.plot(scales, [r["fid"] for r in g["rows"]], style, marker="o", color=PALETTE[0], label=name)
+        a2.plot(scales, [1000 * r["kid"] for r in g["rows"]], style, marker="o", color=PALETTE[0], label=name)
     a1.set_xlabel("guidance scale s")
     a1.set_ylabel("fraction read as asked")
     a1.legend(fontsize=9, ncol=2, title="solid: glyphs-unet; dashed: glyphs-dit", title_fontsize=9)
     a2.set_xlabel("guidance scale s")
-    a2.set_ylabel("glyph FID")
+    a2.set_ylabel("glyph KID x 1000 (lower is better)")
     a2.legend()
 
     vae = pretrained.load("glyphs-vae")[0]

@@ -41,7 +41,7 @@ import torch
 
 from difflearn import FlowSchedule, model_wrapper, pretrained, sample
 from difflearn.data import load_glyphs, make_caption, tokenize
-from difflearn.glyph_metrics import attribute_accuracy, glyph_fid
+from difflearn.glyph_metrics import attribute_accuracy, glyph_fid, glyph_kid
 from difflearn.latent import decode_latents
 from difflearn.pipeline import guided
 from difflearn.pretrained import build_model
@@ -164,7 +164,8 @@ def evaluate(model, objective, n, nfes, scale, vae, reader, seed=0, unscaled=Fal
             z_0 = run(f, z_T.clone(), nfe)
             x = decode_latents(vae, z_0 * vae.scaling_factor if unscaled else z_0)
             acc = attribute_accuracy(x, attrs, reader)
-            rows.append({"nfe": f.calls, "fid": round(glyph_fid(x, real[:n], reader), 3), "caption_all": acc["all"],
+            rows.append({"nfe": f.calls, "fid": round(glyph_fid(x, real[:n], reader), 3),
+                         "kid": round(glyph_kid(x, real[:n], reader), 5), "caption_all": acc["all"],
                          "accuracy": acc})
         out[label] = rows
     return out
@@ -206,6 +207,8 @@ def reference(args, vae, reader) -> dict:
     rec = torch.cat([vae(x)[0].clamp(-1, 1) for x in real[:n].split(500)])
     return {"real_vs_real_fid": round(glyph_fid(real[n:2 * n], real[:n], reader), 3) if 2 * n <= 2000 else None,
             "reconstructed_vs_real_fid": round(glyph_fid(rec, real[:n], reader), 3),
+            "real_vs_real_kid": round(glyph_kid(real[n:2 * n], real[:n], reader), 5) if 2 * n <= 2000 else None,
+            "reconstructed_vs_real_kid": round(glyph_kid(rec, real[:n], reader), 5),
             "real_accuracy": attribute_accuracy(real[:n], {k: v[:n] for k, v in attrs.items()}, reader),
             "reconstructed_accuracy": attribute_accuracy(rec, {k: v[:n] for k, v in attrs.items()}, reader)}
 

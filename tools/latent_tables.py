@@ -26,13 +26,20 @@ def _at(rows: list, nfe: int) -> dict:
     return next((r for r in rows if r["nfe"] == nfe), rows[-1])
 
 
+def kid(value: float) -> str:
+    """A glyph KID as shown in the tables: times 1000, one decimal."""
+    return f"{1000 * value:.1f}"
+
+
 def footer(record: dict) -> str:
     m = record["machine"]
     ref = record["reference"]
-    real = f"real vs real {ref['real_vs_real_fid']}, " if ref.get("real_vs_real_fid") is not None else ""
+    real = f"real vs real {kid(ref['real_vs_real_kid'])}, " if ref.get("real_vs_real_kid") is not None else ""
     return (f"\n*{record['n']} samples per cell, for the complete captions of the first {record['n']} test images, "
-            f"guidance scale 3 unless stated. Glyph FID references: {real}autoencoder reconstructions vs real "
-            f"{ref['reconstructed_vs_real_fid']}; the reader gets all five attributes of real images right "
+            f"guidance scale 3 unless stated. Glyph KID x 1000 (unbiased; its standard error at this size is a few "
+            f"units): {real}autoencoder reconstructions vs real "
+            f"{kid(ref['reconstructed_vs_real_kid'])}. The glyph FIDs are in latent-experiments.json; at this size "
+            f"they are mostly their own bias. The reader gets all five attributes of real images right "
             f"{ref['real_accuracy']['all']:.3f} of the time, of reconstructions {ref['reconstructed_accuracy']['all']:.3f}. "
             f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['threads']} thread; {m['note']}; "
             f"commit {m['commit']}, {m['date']}.*\n")
@@ -45,7 +52,7 @@ def _main_grid(record: dict) -> dict:
 def unet_vs_dit(record: dict, nfe: int = 16) -> str:
     grid = _main_grid(record)
     lines = ["| backbone, objective | denoiser params | MFLOP / forward | CPU s / guided step (500 images) "
-             "| training CPU time | final loss | glyph FID | caption accuracy (all five) |",
+             "| training CPU time | final loss | glyph KID x 1000 | caption accuracy (all five) |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, r in grid.items():
         label = "DPM-Solver++(2M)" if r["objective"] == "vp" else "Euler"
@@ -53,7 +60,7 @@ def unet_vs_dit(record: dict, nfe: int = 16) -> str:
         cpu = f"{r['cpu_time_s'] / 60:.1f} min" if r.get("cpu_time_s") else "-"
         lines.append(f"| {NAMES.get(name, name)} | {r['params']:,} | {r['mflops_per_forward']} | "
                      f"{r['cpu_s_per_step_500_guided']} | {cpu} ({r['steps']} steps) | {r['final_loss']} | "
-                     f"{q['fid']} | {q['caption_all']:.3f} |")
+                     f"{kid(q['kid'])} | {q['caption_all']:.3f} |")
     return ("\n".join(lines) + f"\n\n*Samples: DPM-Solver++(2M) for the VP models and Euler for the flows, "
             f"{nfe} model evaluations (each one guided call on the conditional and the empty caption). "
             "The final loss is the mean training loss of the last 100 steps; it compares backbones under "
@@ -67,19 +74,19 @@ def vp_vs_flow(record: dict, names=None) -> str:
              "| --- | --- | " + " | ".join("---:" for _ in nfes) + " |"]
     for name, r in grid.items():
         for label, rows in r["quality"].items():
-            cells = {row["nfe"]: f"{row['fid']} / {row['caption_all']:.2f}" for row in rows}
+            cells = {row["nfe"]: f"{kid(row['kid'])} / {row['caption_all']:.2f}" for row in rows}
             lines.append(f"| {NAMES.get(name, name)} | {label} | " + " | ".join(cells.get(n, "") for n in nfes) + " |")
-    return ("\n".join(lines) + "\n\n*Each cell: glyph FID / caption accuracy (all five attributes). NFE counts "
+    return ("\n".join(lines) + "\n\n*Each cell: glyph KID x 1000 / caption accuracy (all five attributes). NFE counts "
             "guided model calls; Heun spends two per step.*\n" + footer(record))
 
 
 def guidance(record: dict) -> str:
-    lines = ["| model | scale | glyph FID | glyph | colour | size | rotation | background | all five |",
+    lines = ["| model | scale | glyph KID x 1000 | glyph | colour | size | rotation | background | all five |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, g in record["guidance"].items():
         for row in g["rows"]:
             a = row["accuracy"]
-            lines.append(f"| {NAMES.get(name, name)} ({g['sampler']}) | {row['scale']:g} | {row['fid']} | "
+            lines.append(f"| {NAMES.get(name, name)} ({g['sampler']}) | {row['scale']:g} | {kid(row['kid'])} | "
                          f"{a['glyph']:.3f} | {a['colour']:.3f} | {a['size']:.3f} | {a['rotation']:.3f} | "
                          f"{a['background']:.3f} | {a['all']:.3f} |")
     chance = "chance: glyph 0.1, colour 0.167, size 0.5, rotation 0.333, background 0.5, all five 0.00056"

@@ -160,9 +160,15 @@ def card_rows(card: dict) -> list[str]:
     if "caption_accuracy" in m:
         acc = ", ".join(f"{k} {v:.3f}" for k, v in m["caption_accuracy"].items())
         rows.append(f"| caption accuracy | {acc} ({m['setting']}) |")
+        if "glyph_kid" in m:
+            rows.append(
+                f"| glyph KID | {m['glyph_kid']} against as many real test images "
+                f"({m['glyph_kid_reference']}) |"
+            )
         rows.append(
             f"| glyph FID | {m['glyph_fid']} against as many real test images "
-            f"({m['glyph_fid_reference']}) |"
+            f"({m['glyph_fid_reference']}; at this size the FID is mostly its own bias, "
+            "read the KID) |"
         )
     if "objective" in card:
         rows.append(
@@ -282,7 +288,7 @@ def measure_text_to_image(model, schedule, n=500, steps=20, guidance_scale=3.0):
     complete captions."""
     from difflearn import pretrained
     from difflearn.data import make_caption
-    from difflearn.glyph_metrics import attribute_accuracy, glyph_fid
+    from difflearn.glyph_metrics import attribute_accuracy, glyph_fid, glyph_kid
     from difflearn.pipeline import text_to_image
 
     vae, reader = pretrained.load("glyphs-vae")[0], pretrained.load("glyphs-reader")[0]
@@ -295,6 +301,10 @@ def measure_text_to_image(model, schedule, n=500, steps=20, guidance_scale=3.0):
         "setting": f"{n} samples, {steps} steps of the default sampler, guidance "
         f"scale {guidance_scale}, complete captions of the first {n} test images",
         "caption_accuracy": attribute_accuracy(x, attrs, reader),
+        "glyph_kid": round(glyph_kid(x, test.images[:n], reader), 5),
+        "glyph_kid_reference": "KID between the first and the next "
+        f"{n} real test images: "
+        f"{glyph_kid(test.images[n : 2 * n], test.images[:n], reader):.5f}",
         "glyph_fid": round(glyph_fid(x, test.images[:n], reader), 3),
         "glyph_fid_reference": "FID between the first and the next "
         f"{n} real test images: "

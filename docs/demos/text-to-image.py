@@ -108,7 +108,7 @@ plt.show()
 #
 # For the complete captions of test images we sample at several guidance scales $s$ (0: the
 # unconditional model, 1: the plain conditional model) and ask the reader which of the five
-# attributes it sees. The full measurement on 1,000 prompts, with the FID, is in the
+# attributes it sees. The full measurement on 1,000 prompts, with the glyph KID, is in the
 # [text-conditioning chapter](../modern/text-conditioning.md); here it runs on fewer.
 
 # %%
