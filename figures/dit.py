@@ -68,6 +68,7 @@ def render(quick: bool, device: str) -> dict:
         ax.set_yticks([])
     for ax in (a1, a2, a3):
         ax.grid(False)
+        ax.spines[:].set_visible(False)  # images need no frame
 
     record = json.loads((ROOT / "docs/modern/results/latent-experiments.json").read_text())
     grid = {k: v for k, v in record["grid"].items() if "unscaled" not in k}

@@ -30,6 +30,7 @@ def _show(ax, img):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+    ax.spines[:].set_visible(False)  # images need no frame
     for spine in ax.spines.values():
         spine.set_visible(False)
 

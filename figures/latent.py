@@ -66,6 +66,7 @@ def render(quick: bool, device: str) -> dict:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
+        ax.spines[:].set_visible(False)  # images need no frame
         if i % 8 == 0:
             ax.set_ylabel(labels[i // 8], fontsize=10)
 

@@ -1,5 +1,7 @@
 """Figures for the chapter "The pipeline, end to end"."""
 
+import textwrap
+
 import matplotlib.pyplot as plt
 
 from figures._style import apply_style
@@ -40,12 +42,13 @@ def render(quick: bool, device: str) -> dict:
                 ax = axes[5 * block + r, c]
                 ax.imshow(((x[4 * c + r] + 1) / 2).permute(1, 2, 0).numpy(), interpolation="nearest")
                 if r == 0:
-                    ax.set_title(PROMPTS[c].replace(", ", ",\n"), fontsize=9)
+                    ax.set_title(textwrap.fill(PROMPTS[c], 16), fontsize=8.5)
         axes[5 * block, 0].set_ylabel(name, fontsize=11)
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
+        ax.spines[:].set_visible(False)  # images need no frame
     for ax in axes[4]:
         ax.axis("off")
     return {"pipeline-prompts": fig}

@@ -69,6 +69,7 @@ def render(quick: bool, device: str) -> dict:
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)
+            ax.spines[:].set_visible(False)  # images need no frame
             if r == 0:
                 ax.set_title(prompts[c].replace(", ", "\n").replace(" background", ""), fontsize=9)
         axes[r, 0].set_ylabel(f"s = {s:g}", fontsize=11)

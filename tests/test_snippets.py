@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+from tests.snippet_runner import Zygote  # noqa: E402
 from tools.hooks.snippet_output import output_path  # noqa: E402
 
 UPDATE = os.environ.get("UPDATE_SNIPPET_OUTPUTS") == "1"
@@ -45,21 +44,28 @@ def test_there_are_snippets():
     assert len(SNIPPETS) >= 5
 
 
+@pytest.fixture(scope="module")
+def zygote():
+    """Runs each snippet as `python snippet.py` would, forked from a process that has
+    imported torch and difflearn once (tests/snippet_runner.py)."""
+    with Zygote() as z:
+        yield z
+
+
 @pytest.mark.parametrize("snippet", SNIPPETS)
-def test_snippet_runs(snippet):
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"), "MPLBACKEND": "Agg"}
-    proc = subprocess.run([sys.executable, snippet], cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, f"{snippet} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+def test_snippet_runs(snippet, zygote):
+    code, stdout, stderr = zygote.run(snippet, timeout=300)
+    assert code == 0, f"{snippet} failed:\n{stdout[-3000:]}\n{stderr[-5000:]}"
     kept = output_path(snippet)
     if UPDATE:
         kept.parent.mkdir(parents=True, exist_ok=True)
-        kept.write_text(kept_text(proc.stdout), encoding="utf-8")
+        kept.write_text(kept_text(stdout), encoding="utf-8")
         return
     assert kept.exists(), f"{snippet}: no captured output; run `make snippet-outputs`"
     old = kept.read_text(encoding="utf-8")
-    assert same_output(old, kept_text(proc.stdout)), (
+    assert same_output(old, kept_text(stdout)), (
         f"{snippet}: the output shown on the site ({kept.relative_to(ROOT)}) is stale; "
-        f"run `make snippet-outputs`.\n--- kept\n{old[-1500:]}\n--- now\n{proc.stdout[-1500:]}"
+        f"run `make snippet-outputs`.\n--- kept\n{old[-1500:]}\n--- now\n{stdout[-1500:]}"
     )
 
 
