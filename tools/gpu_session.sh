@@ -52,6 +52,8 @@ if [ "$QUICK" = 1 ]; then
   TRAIN=(--steps 20)
   LATENT=(--quick)
   MEASURE=(--quick)
+  FEW=(--quick --out "$OUT/fewstep-quick")  # not the cache that --ship reads
+  FEWBENCH=(--quick)
   OBJ=(--quick)
   FIGS=(--quick --only schedules odes)
 else
@@ -59,7 +61,9 @@ else
   # (contiguous memory by default; --channels-last measured slower on an H200, 2026-11-29)
   TRAIN=()
   LATENT=()
-  MEASURE=(--n 500 --threads 2)
+  MEASURE=(--threads 2)
+  FEW=()
+  FEWBENCH=(--out docs/fewstep/benchmark-cpu.md)
   OBJ=()
   # every family but the chapter map (it reads the nav through mkdocs, which the GPU image lacks)
   FIGS=(--force --only $(python3 -c "from tools.figures import families; print(*(f for f in families() if f != 'chapter_map'))"))
@@ -72,36 +76,52 @@ step sync 90 python3 -m tools.gpu_checks sync
 #    SKIP_BENCH=1 skips it when an earlier session measured it
 [ "${SKIP_BENCH:-0}" = 1 ] || step unet-eager 150 python3 -m benchmarks.unet "${BENCH[@]}" --json "$OUT/unet-eager.json"
 
-# 3. the glyph family: the autoencoder first (the denoisers train on its latents)
-step glyphs-vae 240 python3 -m tools.train_shipped --only glyphs-vae --threads 8 --quiet "${TRAIN[@]}"
-
-# 4. in parallel on the GPU: the two shipped denoisers, the latent-experiment variants and the
-#    four training objectives
-#    four training objectives (these run on through step 5)
-step objectives 330 python3 -m tools.train_objectives --threads 2 "${OBJ[@]}" &
-OBJ_PID=$!
+# 3. the few-step students of the "Few steps" chapter at their full spec (the CPU runs of
+#    2026-11-29 trained 15 % / 30 % of it), one process per model on the GPU; reflow after its
+#    1-rectified flow. Then they are shipped, and the benchmark runs on the CPU cores.
 pids=()
-step glyphs-unet 240 python3 -m tools.train_shipped --only glyphs-unet --threads 4 --quiet "${TRAIN[@]}" &
-pids+=($!)
-step glyphs-dit 240 python3 -m tools.train_shipped --only glyphs-dit --threads 4 --quiet "${TRAIN[@]}" &
-pids+=($!)
-for v in unet-flow dit-vp mmdit-flow dit-vp-unscaled; do
-  step "train-$v" 240 python3 -m tools.latent_experiments --train-only --quiet --variants "$v" "${LATENT[@]}" &
+for m in digits-pd digits-cd digits-ict ring8-pd ring8-cd ring8-ict; do
+  step "fewstep-$m" 300 python3 -m tools.train_fewstep --only "$m" --quiet "${FEW[@]}" &
+  pids+=($!)
+done
+for d in digits ring8; do
+  { step "fewstep-$d-rf1" 200 python3 -m tools.train_fewstep --only "$d-rf1" --quiet "${FEW[@]}" &&
+    step "fewstep-$d-rf2" 120 python3 -m tools.train_fewstep --only "$d-rf2" --quiet "${FEW[@]}"; } &
   pids+=($!)
 done
 wait "${pids[@]}"
+[ "$QUICK" = 1 ] || step fewstep-ship 30 python3 -m tools.train_fewstep --ship  # (a dry run ships nothing)
+step fewstep-bench 200 python3 -m benchmarks.fewstep "${FEWBENCH[@]}" &
+BENCH_PID=$!
 
-# 5. measured on the CPU cores, one process per variant; the figures meanwhile
-for v in unet-vp unet-flow dit-vp dit-flow mmdit-flow dit-vp-unscaled; do
-  step "grid-$v" 220 python3 -m tools.latent_experiments --only grid --quiet --variants "$v" "${MEASURE[@]}" &
-done
-step guidance 220 python3 -m tools.latent_experiments --only guidance --quiet "${MEASURE[@]}" &
-step figures 220 python3 -m tools.figures --jobs 4 "${FIGS[@]}" &
-wait $(jobs -p | grep -v "^$OBJ_PID\$")
-step latent-merge 60 python3 -m tools.latent_experiments --merge-only "${MEASURE[@]}"
+# 4. optional (measured on the CPU already): the glyph family and its experiments (GLYPHS=1,
+#    2026-11-30 on two CPU cores), the four training objectives on digits (OBJECTIVES=1)
+if [ "${GLYPHS:-0}" = 1 ]; then
+  step glyphs-vae 240 python3 -m tools.train_shipped --only glyphs-vae --threads 8 --quiet "${TRAIN[@]}"
+  pids=()
+  step glyphs-unet 240 python3 -m tools.train_shipped --only glyphs-unet --threads 4 --quiet "${TRAIN[@]}" &
+  pids+=($!)
+  step glyphs-dit 240 python3 -m tools.train_shipped --only glyphs-dit --threads 4 --quiet "${TRAIN[@]}" &
+  pids+=($!)
+  for v in unet-flow dit-vp mmdit-flow dit-vp-unscaled; do
+    step "train-$v" 240 python3 -m tools.latent_experiments --train-only --quiet --variants "$v" "${LATENT[@]}" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  for v in unet-vp unet-flow dit-vp dit-flow mmdit-flow dit-vp-unscaled; do
+    step "grid-$v" 220 python3 -m tools.latent_experiments --only grid --quiet --variants "$v" "${MEASURE[@]}" &
+  done
+  step guidance 220 python3 -m tools.latent_experiments --only guidance --quiet "${MEASURE[@]}" &
+  wait $(jobs -p | grep -v "^$BENCH_PID\$")
+  step latent-merge 60 python3 -m tools.latent_experiments --merge-only "${MEASURE[@]}"
+fi
+[ "${OBJECTIVES:-0}" = 1 ] && step objectives 330 python3 -m tools.train_objectives --threads 2 "${OBJ[@]}"
+
+# 5. every figure, once the results they read are written
+wait "$BENCH_PID"
+step figures 220 python3 -m tools.figures --jobs 4 "${FIGS[@]}"
 
 # 6. compiled UNet rows, if time is left (alone on the GPU again)
-wait "$OBJ_PID"
 if [ "$QUICK" != 1 ]; then
   step unet-compiled 150 python3 -m benchmarks.unet --presets 64x64_diffusion 256x256_diffusion_uncond \
     --batch 64 --modes compiled --compiled-dtypes bf16 --dtypes bf16 --warmup 3 --iters 10 \
