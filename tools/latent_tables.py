@@ -89,7 +89,7 @@ def guidance(record: dict) -> str:
             lines.append(f"| {NAMES.get(name, name)} ({g['sampler']}) | {row['scale']:g} | {kid(row['kid'])} | "
                          f"{a['glyph']:.3f} | {a['colour']:.3f} | {a['size']:.3f} | {a['rotation']:.3f} | "
                          f"{a['background']:.3f} | {a['all']:.3f} |")
-    chance = "chance: glyph 0.1, colour 0.167, size 0.5, rotation 0.333, background 0.5, all five 0.00056"
+    chance = "chance: glyph 0.1, colour 0.167, size 0.5, rotation 0.333, background 0.5, all five 1/720 = 0.0014"
     return ("\n".join(lines) + f"\n\n*Scale 0 is the unconditional model (the empty caption), 1 the plain "
             f"conditional model. {chance}.*\n" + footer(record))
 

@@ -152,7 +152,7 @@ caption(fig)
 plt.show()
 
 # %%
-for name, acc in accuracy.items():
+for acc in accuracy.values():
     assert acc[0.0]["colour"] < 0.4        # unconditional: chance is 1/6
     assert acc[3.0]["colour"] > 0.9        # guided: the colour word is followed
     assert acc[3.0]["all"] > acc[0.0]["all"] + 0.2

@@ -36,7 +36,11 @@ trips = [guided[w]["round_trip"] for w in sorted(guided)]
 assert trips == sorted(trips)
 for w in (2.0, 3.0, 5.0):
     assert guided[w]["null_text"] < guided[1.0]["round_trip"] < guided[w]["round_trip"]
-    assert guided[w]["null_text"] < guided[w]["null_text_lr_1e-2"] < guided[w]["round_trip"]
+    assert (
+        guided[w]["null_text"]
+        < guided[w]["null_text_lr_1e-2"]
+        < guided[w]["round_trip"]
+    )
 print("round trip vs scale:", [f"{t:.3f}" for t in trips])
 
 for row in r["diffedit"]:

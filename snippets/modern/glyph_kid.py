@@ -6,7 +6,6 @@ near zero at every size, while shuffled pixels are far away by either measure.
 """
 
 import torch
-
 from difflearn import pretrained
 from difflearn.data import load_glyphs
 from difflearn.glyph_metrics import glyph_fid, glyph_kid
