@@ -7,18 +7,19 @@ A DiT replaces the UNet by a plain transformer over patches:
    $p$) and add a fixed 2-D sine-cosine position code;
 2. **transformer blocks**, each conditioned by **adaLN-Zero**: a vector $c$ (time
    embedding plus pooled caption) regresses a shift $\beta$, a scale $\gamma$ and a
-   gate $\alpha$ for each of the two residual branches,
-
-   $$x \leftarrow x + \alpha_1 \odot \mathrm{Attn}\big(\mathrm{LN}(x)(1 + \gamma_1)
-   + \beta_1\big), \qquad x \leftarrow x + \alpha_2 \odot \mathrm{MLP}\big(
-   \mathrm{LN}(x)(1 + \gamma_2) + \beta_2\big),$$
-
-   with the regression initialised at zero, so every block starts as the identity
-   (the "Zero"; Peebles & Xie, Sec. 3.2, found it best of their conditioning
-   schemes). For the words themselves each block also cross-attends to the text
-   tokens, as PixArt-alpha does (Chen et al., 2024);
+   gate $\alpha$ for each of the two residual branches (the update below), with the
+   regression initialised at zero, so every block starts as the identity (the
+   "Zero"; Peebles & Xie, Sec. 3.2, found it best of their conditioning schemes). For
+   the words themselves each block also cross-attends to the text tokens, as
+   PixArt-alpha does (Chen et al., 2024);
 3. **final layer**: one more adaptive LayerNorm, a linear map from each token to
    its $p \times p \times C$ output pixels (zero-initialised), and **unpatchify**.
+
+A block's two residual branches:
+
+$$x \leftarrow x + \alpha_1 \odot \mathrm{Attn}\big(\mathrm{LN}(x)(1 + \gamma_1)
++ \beta_1\big), \qquad x \leftarrow x + \alpha_2 \odot \mathrm{MLP}\big(
+\mathrm{LN}(x)(1 + \gamma_2) + \beta_2\big).$$
 """
 
 from __future__ import annotations
