@@ -118,6 +118,35 @@ class FinalLayer(nn.Module):
         return self.linear(modulate(self.norm_final(x), shift, scale))
 
 
+def embedders(
+    model: nn.Module,
+    in_channels: int,
+    sample_size: int,
+    patch_size: int,
+    hidden: int,
+    context_dim: int,
+) -> None:
+    """Give `model` what DiT and MMDiT share: the patch embedding, the fixed position
+    code, the time embedding and the pooled-caption projection (and their sizes)."""
+    if sample_size % patch_size:
+        raise ValueError(
+            f"sample_size={sample_size} must be a multiple of patch_size={patch_size}"
+        )
+    model.in_channels, model.sample_size, model.patch_size = (
+        in_channels,
+        sample_size,
+        patch_size,
+    )
+    model.hidden, model.context_dim = hidden, context_dim
+    model.x_embedder = nn.Conv2d(in_channels, hidden, patch_size, stride=patch_size)
+    grid = sample_size // patch_size
+    model.register_buffer("pos_embed", sincos_2d(hidden, grid), persistent=False)
+    model.t_embedder = nn.Sequential(
+        nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, hidden)
+    )
+    model.pooled_embedder = nn.Linear(context_dim, hidden)
+
+
 class DiT(nn.Module):
     """A text-conditioned DiT: `model(z_t, t, context)` -> noise (or velocity).
 
@@ -145,25 +174,8 @@ class DiT(nn.Module):
         mlp_ratio: float = 4.0,
     ):
         super().__init__()
-        if sample_size % patch_size:
-            raise ValueError(
-                f"sample_size={sample_size} must be a multiple of "
-                f"patch_size={patch_size}"
-            )
-        self.in_channels, self.sample_size, self.patch_size = (
-            in_channels,
-            sample_size,
-            patch_size,
-        )
-        self.hidden, self.depth, self.heads = hidden, depth, heads
-        self.context_dim, self.mlp_ratio = context_dim, mlp_ratio
-        self.x_embedder = nn.Conv2d(in_channels, hidden, patch_size, stride=patch_size)
-        grid = sample_size // patch_size
-        self.register_buffer("pos_embed", sincos_2d(hidden, grid), persistent=False)
-        self.t_embedder = nn.Sequential(
-            nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, hidden)
-        )
-        self.pooled_embedder = nn.Linear(context_dim, hidden)
+        embedders(self, in_channels, sample_size, patch_size, hidden, context_dim)
+        self.depth, self.heads, self.mlp_ratio = depth, heads, mlp_ratio
         self.blocks = nn.ModuleList(
             DiTBlock(hidden, heads, context_dim, mlp_ratio) for _ in range(depth)
         )
@@ -205,4 +217,12 @@ class DiT(nn.Module):
     # --8<-- [end:dit_forward]
 
 
-__all__ = ["DiT", "DiTBlock", "FinalLayer", "modulate", "sincos_2d", "unpatchify"]
+__all__ = [
+    "DiT",
+    "DiTBlock",
+    "FinalLayer",
+    "embedders",
+    "modulate",
+    "sincos_2d",
+    "unpatchify",
+]

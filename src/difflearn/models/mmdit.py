@@ -22,7 +22,7 @@ from torch import nn
 
 from .adm.nn import timestep_embedding
 from .adm.unet import check_timesteps
-from .dit import FinalLayer, modulate, sincos_2d, unpatchify
+from .dit import FinalLayer, embedders, modulate, unpatchify
 
 
 class Stream(nn.Module):
@@ -104,25 +104,8 @@ class MMDiT(nn.Module):
         mlp_ratio: float = 4.0,
     ):
         super().__init__()
-        if sample_size % patch_size:
-            raise ValueError(
-                f"sample_size={sample_size} must be a multiple of "
-                f"patch_size={patch_size}"
-            )
-        self.in_channels, self.sample_size, self.patch_size = (
-            in_channels,
-            sample_size,
-            patch_size,
-        )
-        self.hidden, self.depth, self.heads = hidden, depth, heads
-        self.context_dim, self.mlp_ratio = context_dim, mlp_ratio
-        self.x_embedder = nn.Conv2d(in_channels, hidden, patch_size, stride=patch_size)
-        grid = sample_size // patch_size
-        self.register_buffer("pos_embed", sincos_2d(hidden, grid), persistent=False)
-        self.t_embedder = nn.Sequential(
-            nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, hidden)
-        )
-        self.pooled_embedder = nn.Linear(context_dim, hidden)
+        embedders(self, in_channels, sample_size, patch_size, hidden, context_dim)
+        self.depth, self.heads, self.mlp_ratio = depth, heads, mlp_ratio
         self.context_embedder = nn.Linear(context_dim, hidden)
         self.blocks = nn.ModuleList(
             MMDiTBlock(hidden, heads, mlp_ratio, last=i == depth - 1)
