@@ -46,6 +46,7 @@ from difflearn.latent import decode_latents
 from difflearn.pipeline import guided
 from difflearn.pretrained import build_model
 from difflearn.samplers import flow_euler, flow_heun, flow_timesteps
+from difflearn.training.checkpoints import write_atomic
 from tools import train_glyphs as tg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,7 +207,8 @@ def part_guidance(args, vae, reader) -> dict:
 def reference(args, vae, reader) -> dict:
     """What real images score against the same reference set as the samples (the test
     images n..2n): real test images 0..n, and their reconstructions by the autoencoder."""
-    prompts, attrs, real = prompts_and_attributes(n := args.n)
+    n = args.n
+    prompts, attrs, real = prompts_and_attributes(n)
     others = real[n:2 * n]
     rec = torch.cat([vae(x)[0].clamp(-1, 1) for x in real[:n].split(500)])
     return {"real_vs_real_fid": round(glyph_fid(real[:n], others, reader), 3),
@@ -275,9 +277,7 @@ def main() -> None:
 
 
 def _write_json(path: Path, data) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, (json.dumps(data, indent=1) + "\n").encode())
 
 
 def merge(args, vae, reader) -> None:

@@ -7,8 +7,9 @@ Pages embed the fragments with `--8<--`: unet-vs-dit.md, vp-vs-flow.md, guidance
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from difflearn.training.checkpoints import write_atomic
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "modern" / "results"
 NAMES = {"unet-vp": "UNet, VP ε", "unet-flow": "UNet, rectified flow", "dit-vp": "DiT, VP ε",
@@ -17,9 +18,7 @@ NAMES = {"unet-vp": "UNet, VP ε", "unet-flow": "UNet, rectified flow", "dit-vp"
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_atomic(path, text.encode())
 
 
 def _at(rows: list, nfe: int) -> dict:
