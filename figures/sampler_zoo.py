@@ -151,7 +151,7 @@ def render(quick: bool, device: str) -> dict:
     ax3.set_ylim(bottom=floor / 10)
     ax3.set_xlabel("NFE (model evaluations)")
     ax3.set_ylabel("moment error vs exact mixture")
-    ax3.legend(fontsize=8)
+    ax3.legend(fontsize=8, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.02))  # above the axes
     one = torch.tensor([[0.3, -1.2]], dtype=torch.float64).repeat(8, 1)
     _paths(ax4, eps_ring, one, ns, "sde_dpmpp_2m", 30, PALETTE[3], data,
            generator=torch.Generator().manual_seed(SEED + 6))
@@ -161,6 +161,6 @@ def render(quick: bool, device: str) -> dict:
     P = torch.stack(path).numpy()
     ax4.plot(P[:, 0], P[:, 1], color=PALETTE[0], lw=2, label="DDIM")
     ax4.plot([], [], color=PALETTE[3], label="SDE-DPM-Solver++(2M), 8 seeds")
-    ax4.legend(fontsize=8, loc="lower right")
-    ax4.set_title("one start: deterministic vs stochastic")
+    ax4.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12))  # under the x axis
+    ax4.set_title("one start, two samplers")
     return {"unipc-corrector-order": fig1, "edm-euler-heun-churn": fig2, "sde-samplers-moments": fig3}

@@ -34,9 +34,20 @@ import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/difflearn/difflearn"],
-                   check=True)
+if (
+    "google.colab" in sys.modules
+):  # on Colab only: install difflearn (the site build and the tests skip this)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "git+https://github.com/difflearn/difflearn",
+        ],
+        check=True,
+    )
 
 import matplotlib.pyplot as plt
 import torch
@@ -46,7 +57,9 @@ from difflearn.data import mixture_2d
 from difflearn.demo import demo_env
 from difflearn.metrics import classifier_accuracy
 
-ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = (
+    demo_env()
+)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
@@ -70,23 +83,52 @@ def exact_cond_model(x, t, cond):
     return gm.eps(x, t, ns_c, y=cond)
 
 
-x = torch.randn(256, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 2
+x = (
+    torch.randn(256, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    * 2
+)
 t = torch.full((256,), 0.4, dtype=torch.float64)
 y = torch.randint(0, 9, (256,), generator=torch.Generator().manual_seed(1))
 null = torch.full_like(y, -1)
 eps_y, eps_null = gm.eps(x, t, ns_c, y=y), gm.eps(x, t, ns_c)
 for w in [0.0, 1.0, 3.0]:
-    cfg = model_wrapper(exact_cond_model, ns_c, model_type="noise", guidance_type="classifier-free",
-                        condition=y, unconditional_condition=null, guidance_scale=w + 1)
-    cg = model_wrapper(gm.noise_fn(ns_c), ns_c, model_type="noise", guidance_type="classifier",
-                       condition=y, guidance_scale=w + 1, classifier_fn=gm.classifier_fn(ns_c))
+    cfg = model_wrapper(
+        exact_cond_model,
+        ns_c,
+        model_type="noise",
+        guidance_type="classifier-free",
+        condition=y,
+        unconditional_condition=null,
+        guidance_scale=w + 1,
+    )
+    cg = model_wrapper(
+        gm.noise_fn(ns_c),
+        ns_c,
+        model_type="noise",
+        guidance_type="classifier",
+        condition=y,
+        guidance_scale=w + 1,
+        classifier_fn=gm.classifier_fn(ns_c),
+    )
     e_conv = float((cfg(x, t) - ((1 + w) * eps_y - w * eps_null)).abs().max())
     e_cg = float((cfg(x, t) - cg(x, t)).abs().max())
-    print(f"w={w:g} (s={w + 1:g}): |CFG - ((1+w) eps_y - w eps_null)| = {e_conv:.1e}, |CFG - classifier guidance| = {e_cg:.1e}")
+    print(
+        f"w={w:g} (s={w + 1:g}): |CFG - ((1+w) eps_y - w eps_null)| = {e_conv:.1e}, "
+        f"|CFG - classifier guidance| = {e_cg:.1e}"
+    )
     assert e_conv < 1e-10 and e_cg < 1e-8
-s0 = model_wrapper(exact_cond_model, ns_c, model_type="noise", guidance_type="classifier-free", condition=y,
-                   unconditional_condition=null, guidance_scale=0.0)
-assert float((s0(x, t) - eps_null).abs().max()) < 1e-12  # s = 0: the unconditional model
+s0 = model_wrapper(
+    exact_cond_model,
+    ns_c,
+    model_type="noise",
+    guidance_type="classifier-free",
+    condition=y,
+    unconditional_condition=null,
+    guidance_scale=0.0,
+)
+assert (
+    float((s0(x, t) - eps_null).abs().max()) < 1e-12
+)  # s = 0: the unconditional model
 
 # %% [markdown]
 # ## Sweeping the scale on the mixture
@@ -106,11 +148,18 @@ axes[0].scatter(ref[:, 0], ref[:, 1], s=2, color="0.5")
 axes[0].set_title("data (all classes)")
 spread = {}
 for ax, w in zip(axes[1:], WS):
-    fn = model_wrapper(exact_cond_model, ns_c, model_type="noise", guidance_type="classifier-free",
-                       condition=torch.full((n,), Y), unconditional_condition=torch.full((n,), -1),
-                       guidance_scale=w + 1)
-    xs = DPM_Solver(fn, ns_c, algorithm_type="dpmsolver++").sample(x_T, steps=20, order=2, skip_type="logSNR",
-                                                                   t_end=1e-3)
+    fn = model_wrapper(
+        exact_cond_model,
+        ns_c,
+        model_type="noise",
+        guidance_type="classifier-free",
+        condition=torch.full((n,), Y),
+        unconditional_condition=torch.full((n,), -1),
+        guidance_scale=w + 1,
+    )
+    xs = DPM_Solver(fn, ns_c, algorithm_type="dpmsolver++").sample(
+        x_T, steps=20, order=2, skip_type="logSNR", t_end=1e-3
+    )
     spread[w] = float(xs.std(0).mean())
     ax.scatter(xs[:, 0], xs[:, 1], s=2, color="tab:red")
     ax.set_title(f"w = {w:g} (s = {w + 1:g}); std {spread[w]:.3f}", fontsize=9)
@@ -120,7 +169,7 @@ caption(fig)
 plt.show()
 print("per-axis std of class-4 samples:", spread, " (the class itself: 0.2)")
 assert abs(spread[0.0] - 0.2) < 0.03  # w = 0 samples the class-conditional Gaussian
-assert spread[8.0] < spread[0.0]      # strong guidance sharpens it
+assert spread[8.0] < spread[0.0]  # strong guidance sharpens it
 
 # %% [markdown]
 # ## Digits: one network, many scales
@@ -135,38 +184,69 @@ assert spread[8.0] < spread[0.0]      # strong guidance sharpens it
 unet, ns, card = pretrained.load("digits-cond", device=device)
 SIZE = card["kwargs"]["image_size"]  # the shipped digits models work at the native 8x8
 NULL = card["null_class"]
-print(f"null class {NULL}, label dropout {card['label_dropout']}, trained {card['steps']} steps on {card['device']}")
+print(
+    f"null class {NULL}, label dropout {card['label_dropout']}, "
+    f"trained {card['steps']} steps on {card['device']}"
+)
 n_per_class = 2 if QUICK else 6
 labels = torch.arange(10, device=device).repeat(n_per_class)
-x_T = torch.randn(len(labels), 1, SIZE, SIZE, device=device, generator=torch.Generator(device).manual_seed(0))
+x_T = torch.randn(
+    len(labels),
+    1,
+    SIZE,
+    SIZE,
+    device=device,
+    generator=torch.Generator(device).manual_seed(0),
+)
 DIGIT_WS = [0.0, 1.0, 3.0] if QUICK else [0.0, 0.5, 1.0, 2.0, 3.0, 5.0]
 samples, accuracy, diversity = {}, {}, {}
 with torch.no_grad():
     for w in [-1.0, *DIGIT_WS]:  # w = -1 (s = 0): the unconditional model
-        fn = model_wrapper(unet, ns, model_type="noise", guidance_type="classifier-free", condition=labels,
-                           unconditional_condition=torch.full_like(labels, NULL), guidance_scale=w + 1)
+        fn = model_wrapper(
+            unet,
+            ns,
+            model_type="noise",
+            guidance_type="classifier-free",
+            condition=labels,
+            unconditional_condition=torch.full_like(labels, NULL),
+            guidance_scale=w + 1,
+        )
         x = DPM_Solver(fn, ns, algorithm_type="dpmsolver++").sample(
-            x_T, steps=10 if QUICK else 20, order=2, skip_type="logSNR", method="multistep")
+            x_T,
+            steps=10 if QUICK else 20,
+            order=2,
+            skip_type="logSNR",
+            method="multistep",
+        )
         samples[w] = x.clamp(-1, 1).cpu()
         accuracy[w] = classifier_accuracy(samples[w], labels.cpu())
         pairs = samples[w].reshape(n_per_class, 10, -1)
         diversity[w] = float((pairs[0] - pairs[1]).abs().mean())
-        print(f"w={w:4g} (s={w + 1:g}): accuracy {accuracy[w]:.2f}, within-class diversity {diversity[w]:.3f}")
+        print(
+            f"w={w:4g} (s={w + 1:g}): accuracy {accuracy[w]:.2f}, "
+            f"within-class diversity {diversity[w]:.3f}"
+        )
 
 fig, axes = plt.subplots(len(samples), 1, figsize=(10, 1.1 * len(samples) + 0.6))
 for ax, (w, x) in zip(axes, samples.items()):
     ax.imshow(torch.cat(list(x[:10, 0]), dim=1), cmap="gray_r", vmin=-1, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_ylabel("uncond." if w == -1 else f"w = {w:g}", rotation=0, ha="right", va="center")
-fig.suptitle("digits-cond with classifier-free guidance (DPM-Solver++(2M)); columns ask for 0..9")
+    ax.set_ylabel(
+        "uncond." if w == -1 else f"w = {w:g}", rotation=0, ha="right", va="center"
+    )
+fig.suptitle(
+    "digits-cond with classifier-free guidance (DPM-Solver++(2M)); columns ask for 0..9"
+)
 caption(fig)
 plt.show()
 
 # %%
 assert all(torch.isfinite(x).all() for x in samples.values())
-assert accuracy[-1.0] < 0.35                 # unconditional: labels ignored
-assert accuracy[0.0] > accuracy[-1.0] + 0.3  # the conditional model (w = 0, s = 1) follows the label
+assert accuracy[-1.0] < 0.35  # unconditional: labels ignored
+assert (
+    accuracy[0.0] > accuracy[-1.0] + 0.3
+)  # the conditional model (w = 0, s = 1) follows the label
 assert max(accuracy[w] for w in DIGIT_WS) >= accuracy[0.0]
 
 # %% [markdown]
@@ -186,21 +266,29 @@ import tempfile  # noqa: E402
 from difflearn import beta_schedule, create_model, load_checkpoint  # noqa: E402
 
 COND, UNCOND = None, None  # e.g. "256x256_diffusion.pt", "256x256_diffusion_uncond.pt"
-TINY = dict(model_channels=32, num_res_blocks=1, num_head_channels=32)  # stand-in only: the released models have width 256
+TINY = dict(
+    model_channels=32, num_res_blocks=1, num_head_channels=32
+)  # stand-in only: the released models have width 256
 if COND is None:
     folder = tempfile.mkdtemp()
-    COND, UNCOND = os.path.join(folder, "256x256_diffusion.pt"), os.path.join(folder, "256x256_diffusion_uncond.pt")
+    COND, UNCOND = (
+        os.path.join(folder, "256x256_diffusion.pt"),
+        os.path.join(folder, "256x256_diffusion_uncond.pt"),
+    )
     torch.save(create_model("256x256_diffusion", **TINY).state_dict(), COND)
     torch.save(create_model("256x256_diffusion_uncond", **TINY).state_dict(), UNCOND)
     overrides, size, steps = TINY, 32, 3
 else:
     overrides, size, steps = {}, 256, 20
 cond_net = load_checkpoint(COND, preset="256x256_diffusion", device=device, **overrides)
-uncond_net = load_checkpoint(UNCOND, preset="256x256_diffusion_uncond", device=device, **overrides)
+uncond_net = load_checkpoint(
+    UNCOND, preset="256x256_diffusion_uncond", device=device, **overrides
+)
 
 
 def two_networks(x, t, y):
-    """eps(x_t, y) from the conditional network, eps(x_t, null) (label -1) from the unconditional one."""
+    """eps(x_t, y) from the conditional network, eps(x_t, null) (label -1) from the
+    unconditional one."""
     is_null = y < 0
     out = torch.empty_like(x)
     if (~is_null).any():
@@ -212,11 +300,22 @@ def two_networks(x, t, y):
 
 gd_ns = NoiseScheduleVP("discrete", betas=beta_schedule("linear", 1000))
 y_gd = torch.tensor([207, 360], device=device)
-gd_fn = model_wrapper(two_networks, gd_ns, model_type="noise", guidance_type="classifier-free", condition=y_gd,
-                      unconditional_condition=torch.full_like(y_gd, -1), guidance_scale=3.0)
+gd_fn = model_wrapper(
+    two_networks,
+    gd_ns,
+    model_type="noise",
+    guidance_type="classifier-free",
+    condition=y_gd,
+    unconditional_condition=torch.full_like(y_gd, -1),
+    guidance_scale=3.0,
+)
 with torch.no_grad():
     images = DPM_Solver(gd_fn, gd_ns, algorithm_type="dpmsolver++").sample(
-        torch.randn(2, 3, size, size, device=device), steps=steps, order=2, skip_type="time_uniform")
+        torch.randn(2, 3, size, size, device=device),
+        steps=steps,
+        order=2,
+        skip_type="time_uniform",
+    )
 print(tuple(images.shape), "finite:", bool(torch.isfinite(images).all()))
 assert images.shape == (2, 3, size, size) and torch.isfinite(images).all()
 

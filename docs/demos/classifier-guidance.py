@@ -30,9 +30,20 @@ import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/difflearn/difflearn"],
-                   check=True)
+if (
+    "google.colab" in sys.modules
+):  # on Colab only: install difflearn (the site build and the tests skip this)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "git+https://github.com/difflearn/difflearn",
+        ],
+        check=True,
+    )
 
 import matplotlib.pyplot as plt
 import torch
@@ -42,7 +53,9 @@ from difflearn.data import mixture_2d
 from difflearn.demo import demo_env
 from difflearn.metrics import classifier_accuracy
 
-ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = (
+    demo_env()
+)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
@@ -59,11 +72,21 @@ print(CAPTION)
 # %%
 gm = mixture_2d("grid9")
 ns_c = NoiseScheduleVP("linear")
-x = torch.randn(256, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 2
+x = (
+    torch.randn(256, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    * 2
+)
 t = torch.full((256,), 0.3, dtype=torch.float64)
 y = torch.randint(0, 9, (256,), generator=torch.Generator().manual_seed(1))
-guided = model_wrapper(gm.noise_fn(ns_c), ns_c, model_type="noise", guidance_type="classifier", condition=y,
-                       guidance_scale=1.0, classifier_fn=gm.classifier_fn(ns_c))
+guided = model_wrapper(
+    gm.noise_fn(ns_c),
+    ns_c,
+    model_type="noise",
+    guidance_type="classifier",
+    condition=y,
+    guidance_scale=1.0,
+    classifier_fn=gm.classifier_fn(ns_c),
+)
 err = float((guided(x, t) - gm.eps(x, t, ns_c, y=y)).abs().max())
 print(f"max |guided(s=1) - eps(x_t, t | y)| = {err:.1e}")
 assert err < 1e-10
@@ -78,35 +101,70 @@ assert err < 1e-10
 
 # %%
 unet, ns, unet_card = pretrained.load("digits-uncond", device=device)
-SIZE = unet_card["kwargs"]["image_size"]  # the shipped digits models work at the native 8x8
+SIZE = unet_card["kwargs"][
+    "image_size"
+]  # the shipped digits models work at the native 8x8
 classifier, _, card = pretrained.load("digits-classifier", device=device)
 for key in ["command", "steps", "device", "wall_time_s", "final_loss"]:
     print(f"classifier {key:12s} {card[key]}")
 
 n_per_class = 2 if QUICK else 5
 labels = torch.arange(10, device=device).repeat(n_per_class)  # 0..9, 0..9, ...
-x_T = torch.randn(len(labels), 1, SIZE, SIZE, device=device, generator=torch.Generator(device).manual_seed(0))
+x_T = torch.randn(
+    len(labels),
+    1,
+    SIZE,
+    SIZE,
+    device=device,
+    generator=torch.Generator(device).manual_seed(0),
+)
 SCALES = [0.0, 1.0, 4.0, 8.0] if QUICK else [0.0, 1.0, 2.0, 4.0, 8.0, 16.0]
 samples, accuracy = {}, {}
 for s in SCALES:
-    model_fn = model_wrapper(unet, ns, model_type="noise", guidance_type="classifier", condition=labels,
-                             guidance_scale=s, classifier_fn=pretrained.classifier_log_prob(classifier))
+    model_fn = model_wrapper(
+        unet,
+        ns,
+        model_type="noise",
+        guidance_type="classifier",
+        condition=labels,
+        guidance_scale=s,
+        classifier_fn=pretrained.classifier_log_prob(classifier),
+    )
     solver = DPM_Solver(model_fn, ns, algorithm_type="dpmsolver++")
-    samples[s] = solver.sample(x_T, steps=10 if QUICK else 20, order=3, skip_type="logSNR",
-                               method="multistep").clamp(-1, 1).cpu()
+    samples[s] = (
+        solver.sample(
+            x_T,
+            steps=10 if QUICK else 20,
+            order=3,
+            skip_type="logSNR",
+            method="multistep",
+        )
+        .clamp(-1, 1)
+        .cpu()
+    )
     accuracy[s] = classifier_accuracy(samples[s], labels.cpu())
-    print(f"scale {s:4g}: accuracy {accuracy[s]:.2f} (a separate classifier trained on clean digits)")
+    print(
+        f"scale {s:4g}: accuracy {accuracy[s]:.2f} "
+        "(a separate classifier trained on clean digits)"
+    )
 
 # %%
-fig, axes = plt.subplots(len(SCALES), 1, figsize=(10, 1.15 * len(SCALES) * n_per_class ** 0.5 + 0.6))
+fig, axes = plt.subplots(
+    len(SCALES), 1, figsize=(10, 1.15 * len(SCALES) * n_per_class**0.5 + 0.6)
+)
 for ax, s in zip(axes, SCALES):
-    x = samples[s][:, 0]                                     # (10 n, SIZE, SIZE), labels 0..9 repeating
-    rows = [torch.cat(list(x[r * 10:(r + 1) * 10]), dim=1) for r in range(min(n_per_class, 3))]
+    x = samples[s][:, 0]  # (10 n, SIZE, SIZE), labels 0..9 repeating
+    rows = [
+        torch.cat(list(x[r * 10 : (r + 1) * 10]), dim=1)
+        for r in range(min(n_per_class, 3))
+    ]
     ax.imshow(torch.cat(rows, dim=0), cmap="gray_r", vmin=-1, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_ylabel(f"s = {s:g}", rotation=0, ha="right", va="center")
-fig.suptitle("Classifier guidance, DPM-Solver++(3M), logSNR steps; columns ask for 0, 1, ..., 9")
+fig.suptitle(
+    "Classifier guidance, DPM-Solver++(3M), logSNR steps; columns ask for 0, 1, ..., 9"
+)
 caption(fig)
 plt.show()
 
@@ -150,7 +208,10 @@ MODEL, CLASSIFIER = None, None  # e.g. "64x64_diffusion.pt", "64x64_classifier.p
 TINY = dict(model_channels=32, num_res_blocks=1, num_head_channels=32)  # stand-in only
 if MODEL is None:
     folder = tempfile.mkdtemp()
-    MODEL, CLASSIFIER = os.path.join(folder, "64x64_diffusion.pt"), os.path.join(folder, "64x64_classifier.pt")
+    MODEL, CLASSIFIER = (
+        os.path.join(folder, "64x64_diffusion.pt"),
+        os.path.join(folder, "64x64_classifier.pt"),
+    )
     torch.save(create_model("64x64_diffusion", **TINY).state_dict(), MODEL)
     torch.save(create_model("64x64_classifier", **TINY).state_dict(), CLASSIFIER)
     overrides, steps = TINY, 3
@@ -158,15 +219,31 @@ else:
     overrides, steps = {}, 25
 
 gd_model = load_checkpoint(MODEL, preset="64x64_diffusion", device=device, **overrides)
-gd_classifier = load_checkpoint(CLASSIFIER, preset="64x64_classifier", device=device, **overrides)
+gd_classifier = load_checkpoint(
+    CLASSIFIER, preset="64x64_classifier", device=device, **overrides
+)
 gd_ns = NoiseScheduleVP("discrete", betas=beta_schedule("cosine", 1000))
-y_gd = torch.tensor([207, 360], device=device)  # ImageNet classes: golden retriever, otter
-gd_fn = model_wrapper(eps_only(gd_model, channels=3), gd_ns, model_type="noise", model_kwargs={"y": y_gd},
-                      guidance_type="classifier", condition=y_gd, guidance_scale=4.0,
-                      classifier_fn=pretrained.classifier_log_prob(gd_classifier))
+y_gd = torch.tensor(
+    [207, 360], device=device
+)  # ImageNet classes: golden retriever, otter
+gd_fn = model_wrapper(
+    eps_only(gd_model, channels=3),
+    gd_ns,
+    model_type="noise",
+    model_kwargs={"y": y_gd},
+    guidance_type="classifier",
+    condition=y_gd,
+    guidance_scale=4.0,
+    classifier_fn=pretrained.classifier_log_prob(gd_classifier),
+)
 with torch.no_grad():
     images = DPM_Solver(gd_fn, gd_ns, algorithm_type="dpmsolver++").sample(
-        torch.randn(2, 3, 64, 64, device=device), steps=steps, order=3, skip_type="logSNR", method="multistep")
+        torch.randn(2, 3, 64, 64, device=device),
+        steps=steps,
+        order=3,
+        skip_type="logSNR",
+        method="multistep",
+    )
 print(tuple(images.shape), "finite:", bool(torch.isfinite(images).all()))
 assert images.shape == (2, 3, 64, 64) and torch.isfinite(images).all()
 

@@ -25,9 +25,20 @@ import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/difflearn/difflearn"],
-                   check=True)
+if (
+    "google.colab" in sys.modules
+):  # on Colab only: install difflearn (the site build and the tests skip this)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "git+https://github.com/difflearn/difflearn",
+        ],
+        check=True,
+    )
 
 import matplotlib.pyplot as plt
 import torch
@@ -35,11 +46,20 @@ import torch
 from difflearn import model_wrapper, pretrained
 from difflearn.data import load_digits
 from difflearn.demo import demo_env, show_grid
-from difflearn.editing import border_gap, diffedit, diffedit_mask, repaint, sdedit, sdedit_timesteps
+from difflearn.editing import (
+    border_gap,
+    diffedit,
+    diffedit_mask,
+    repaint,
+    sdedit,
+    sdedit_timesteps,
+)
 from difflearn.metrics import classifier_accuracy
 from difflearn.schedules import time_steps
 
-ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = (
+    demo_env()
+)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
@@ -70,9 +90,16 @@ axes[0].set_title("the drawing")
 zeros = {}
 with torch.no_grad():
     for ax, s in zip(axes[1:], strengths):
-        x = sdedit(eps, guides, ns, sdedit_timesteps(ns, s, max(2, round(50 * s))),
-                   generator=torch.Generator(device).manual_seed(0))
-        zeros[s] = classifier_accuracy(x.cpu(), torch.zeros(k, dtype=torch.long), features)
+        x = sdedit(
+            eps,
+            guides,
+            ns,
+            sdedit_timesteps(ns, s, max(2, round(50 * s))),
+            generator=torch.Generator(device).manual_seed(0),
+        )
+        zeros[s] = classifier_accuracy(
+            x.cpu(), torch.zeros(k, dtype=torch.long), features
+        )
         show_grid(x[:8], ax, ncol=4)
         ax.set_title(f"s = {s}: {zeros[s]:.0%} read as 0", fontsize=10)
 caption(fig)
@@ -94,18 +121,35 @@ mask[:4] = 1
 steps = 20 if QUICK else 50
 grid = time_steps(ns, "time_uniform", 1.0, 1e-3, steps, dtype=torch.float64)
 with torch.no_grad():
-    outs = {r: repaint(eps, x0, mask, ns, grid, resamplings=r, generator=torch.Generator(device).manual_seed(1))
-            for r in (1, 5)}
+    outs = {
+        r: repaint(
+            eps,
+            x0,
+            mask,
+            ns,
+            grid,
+            resamplings=r,
+            generator=torch.Generator(device).manual_seed(1),
+        )
+        for r in (1, 5)
+    }
 gaps = {r: float(border_gap(x, mask).mean()) for r, x in outs.items()}
-print(f"border gap: real {float(border_gap(x0, mask).mean()):.3f}, replacement {gaps[1]:.3f}, RePaint {gaps[5]:.3f}")
+print(
+    f"border gap: real {float(border_gap(x0, mask).mean()):.3f}, "
+    f"replacement {gaps[1]:.3f}, RePaint {gaps[5]:.3f}"
+)
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
-for ax, (title, x) in zip(axes, [("original", x0), ("replacement", outs[1]), ("RePaint r = 5", outs[5])]):
+for ax, (title, x) in zip(
+    axes, [("original", x0), ("replacement", outs[1]), ("RePaint r = 5", outs[5])]
+):
     show_grid(x[:12], ax, ncol=6)
     ax.set_title(title)
 caption(fig)
 plt.show()
 for x in outs.values():
-    assert torch.equal(x[..., :4, :], x0[..., :4, :])  # the known half is the input, exactly
+    assert torch.equal(
+        x[..., :4, :], x0[..., :4, :]
+    )  # the known half is the input, exactly
 
 # %% [markdown]
 # ## DiffEdit: a 3 becomes an 8
@@ -116,25 +160,50 @@ for x in outs.values():
 
 # %%
 threes = real[labels == 3][:6].to(device)
-on = lambda y, w=1.0: model_wrapper(cond, ns, guidance_type="classifier-free", condition=y,  # noqa: E731
-                                    unconditional_condition=torch.full_like(y, NULL), guidance_scale=w)
+on = lambda y, w=1.0: model_wrapper(
+    cond,
+    ns,
+    guidance_type="classifier-free",
+    condition=y,  # noqa: E731
+    unconditional_condition=torch.full_like(y, NULL),
+    guidance_scale=w,
+)
 y3, y8 = torch.full((6,), 3, device=device), torch.full((6,), 8, device=device)
-mask38, scores = diffedit_mask(on(y8), on(y3), threes, ns, generator=torch.Generator(device).manual_seed(2))
+mask38, scores = diffedit_mask(
+    on(y8), on(y3), threes, ns, generator=torch.Generator(device).manual_seed(2)
+)
 with torch.no_grad():
-    eights = diffedit(on(y8, 3.0), on(torch.full_like(y3, NULL)), threes, mask38, ns,
-                      time_steps(ns, "time_uniform", 0.5, 1e-3, 25, dtype=torch.float64))
+    eights = diffedit(
+        on(y8, 3.0),
+        on(torch.full_like(y3, NULL)),
+        threes,
+        mask38,
+        ns,
+        time_steps(ns, "time_uniform", 0.5, 1e-3, 25, dtype=torch.float64),
+    )
 outside = 1 - mask38
 change = float(((eights - threes).abs() * outside).sum() / outside.sum())
-print(f"mask area {mask38.mean():.2f}; mean change outside the mask {change:.3f}; "
-      f"read as 8: {classifier_accuracy(eights.cpu(), torch.full((6,), 8), features):.0%}")
+print(
+    f"mask area {mask38.mean():.2f}; mean change outside the mask {change:.3f}; "
+    f"read as 8: {classifier_accuracy(eights.cpu(), torch.full((6,), 8), features):.0%}"
+)
 fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
-for ax, (title, x) in zip(axes, [("input", threes), ("score", scores * 2 - 1), ("mask", mask38 * 2 - 1),
-                                 ("edited", eights)]):
+for ax, (title, x) in zip(
+    axes,
+    [
+        ("input", threes),
+        ("score", scores * 2 - 1),
+        ("mask", mask38 * 2 - 1),
+        ("edited", eights),
+    ],
+):
     show_grid(x, ax, ncol=3)
     ax.set_title(title)
 caption(fig)
 plt.show()
-assert change < 0.25  # outside the mask the input comes back (up to the inversion's error)
+assert (
+    change < 0.25
+)  # outside the mask the input comes back (up to the inversion's error)
 
 # %% [markdown]
 # ## Run it on a released guided-diffusion checkpoint
@@ -149,7 +218,12 @@ assert change < 0.25  # outside the mask the input comes back (up to the inversi
 # %%
 import tempfile  # noqa: E402
 
-from difflearn import NoiseScheduleVP, beta_schedule, create_model, load_checkpoint  # noqa: E402
+from difflearn import (  # noqa: E402
+    NoiseScheduleVP,
+    beta_schedule,
+    create_model,
+    load_checkpoint,
+)
 from difflearn.models import eps_only  # noqa: E402
 
 PRESET = "256x256_diffusion_uncond"
@@ -164,10 +238,22 @@ else:
 unet = load_checkpoint(CHECKPOINT, preset=PRESET, device=device, **overrides)
 unet_ns = NoiseScheduleVP("discrete", betas=beta_schedule("linear", 1000))
 unet_fn = model_wrapper(eps_only(unet, channels=3), unet_ns)
-yy, xx = torch.meshgrid(torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij")
-IMAGE = torch.stack([xx, yy, -(xx * yy)])[None].to(device)  # a smooth stand-in: use your own image in [-1, 1]
+yy, xx = torch.meshgrid(
+    torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij"
+)
+IMAGE = torch.stack([xx, yy, -(xx * yy)])[None].to(
+    device
+)  # a smooth stand-in: use your own image in [-1, 1]
 with torch.no_grad():
-    edited = sdedit(unet_fn, IMAGE, unet_ns, sdedit_timesteps(unet_ns, 0.3, 6),
-                    generator=torch.Generator(device).manual_seed(3))
-print(f"edited {tuple(edited.shape)}; RMS change {float((edited - IMAGE).pow(2).mean().sqrt()):.3f}")
+    edited = sdedit(
+        unet_fn,
+        IMAGE,
+        unet_ns,
+        sdedit_timesteps(unet_ns, 0.3, 6),
+        generator=torch.Generator(device).manual_seed(3),
+    )
+print(
+    f"edited {tuple(edited.shape)}; "
+    f"RMS change {float((edited - IMAGE).pow(2).mean().sqrt()):.3f}"
+)
 assert edited.shape == IMAGE.shape and torch.isfinite(edited).all()

@@ -25,9 +25,20 @@
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/difflearn/difflearn"],
-                   check=True)
+if (
+    "google.colab" in sys.modules
+):  # on Colab only: install difflearn (the site build and the tests skip this)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "git+https://github.com/difflearn/difflearn",
+        ],
+        check=True,
+    )
 
 import matplotlib.pyplot as plt
 import torch
@@ -38,20 +49,27 @@ from difflearn.demo import demo_env
 from difflearn.glyph_metrics import attribute_accuracy
 from difflearn.pipeline import text_to_image
 
-ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = (
+    demo_env()
+)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
 vae = pretrained.load("glyphs-vae", device=device)[0]
 reader = pretrained.load("glyphs-reader", device=device)[0]
-models = {name: pretrained.load(name, device=device)[:2] for name in ("glyphs-unet", "glyphs-dit")}
+models = {
+    name: pretrained.load(name, device=device)[:2]
+    for name in ("glyphs-unet", "glyphs-dit")
+}
 print("vocabulary:", " ".join(VOCAB[2:]))
 
 
 def show(images, ax, ncol):
     """Tile (B, 3, 32, 32) images in [-1, 1] into one picture."""
-    x = ((images.detach().cpu().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1)  # (B, 32, 32, 3)
-    rows = [torch.cat(list(x[i:i + ncol]), dim=1) for i in range(0, len(x), ncol)]
+    x = ((images.detach().cpu().clamp(-1, 1) + 1) / 2).permute(
+        0, 2, 3, 1
+    )  # (B, 32, 32, 3)
+    rows = [torch.cat(list(x[i : i + ncol]), dim=1) for i in range(0, len(x), ncol)]
     ax.imshow(torch.cat(rows, dim=0).numpy(), interpolation="nearest")
     ax.axis("off")
 
@@ -68,7 +86,9 @@ n = 8
 fig, axes = plt.subplots(2, 1, figsize=(9, 3.2))
 samples = {}
 for ax, (name, (model, schedule)) in zip(axes, models.items()):
-    samples[name] = text_to_image([PROMPT] * n, vae, model, schedule, steps=20, guidance_scale=3.0, seed=1)
+    samples[name] = text_to_image(
+        [PROMPT] * n, vae, model, schedule, steps=20, guidance_scale=3.0, seed=1
+    )
     show(samples[name], ax, n)
     ax.set_title(f"{name}: {PROMPT!r}", fontsize=10)
 fig.suptitle("eight seeds per model, 20 steps, guidance scale 3")
@@ -77,7 +97,9 @@ plt.show()
 
 asked = parse_caption(PROMPT)
 for name, x in samples.items():
-    acc = attribute_accuracy(x, {k: torch.full((n,), v) for k, v in asked.items()}, reader)
+    acc = attribute_accuracy(
+        x, {k: torch.full((n,), v) for k, v in asked.items()}, reader
+    )
     print(f"{name}: the reader finds {acc}")
     assert acc["colour"] >= 0.75 and acc["background"] >= 0.75  # chance: 1/6 and 1/2
 
@@ -91,10 +113,15 @@ for name, (model, schedule) in models.items():
     read = {}
     for size in ("small", "large"):
         prompt = f"a {size} red 3, rotated left, on a dark background"
-        x = text_to_image([prompt] * 16, vae, model, schedule, steps=20, guidance_scale=3.0, seed=1)
+        x = text_to_image(
+            [prompt] * 16, vae, model, schedule, steps=20, guidance_scale=3.0, seed=1
+        )
         asked = {k: torch.full((16,), v) for k, v in parse_caption(prompt).items()}
         read[size] = attribute_accuracy(x, asked, reader)["glyph"]
-    print(f"{name}: the digit is read as a 3 in {read['small']:.2f} of small and {read['large']:.2f} of large samples")
+    print(
+        f"{name}: the digit is read as a 3 in {read['small']:.2f} of small and "
+        f"{read['large']:.2f} of large samples"
+    )
     assert read["large"] > read["small"]
 
 # %% [markdown]
@@ -105,15 +132,22 @@ for name, (model, schedule) in models.items():
 
 # %%
 rows = {
-    "colour": [f"a large {c} 5, upright, on a dark background" for c in ATTRIBUTES["colour"]],
+    "colour": [
+        f"a large {c} 5, upright, on a dark background" for c in ATTRIBUTES["colour"]
+    ],
     "digit": [f"a large cyan {d}, upright, on a dark background" for d in "012345"],
-    "rotation": [f"a large yellow 7{r}, on a light background"
-                 for r in (", rotated left", ", upright", ", rotated right")] * 2,
+    "rotation": [
+        f"a large yellow 7{r}, on a light background"
+        for r in (", rotated left", ", upright", ", rotated right")
+    ]
+    * 2,
 }
 model, schedule = models["glyphs-dit"]
 fig, axes = plt.subplots(3, 1, figsize=(7, 4.2))
 for ax, (what, prompts) in zip(axes, rows.items()):
-    x = text_to_image(prompts, vae, model, schedule, steps=20, guidance_scale=3.0, seed=2)
+    x = text_to_image(
+        prompts, vae, model, schedule, steps=20, guidance_scale=3.0, seed=2
+    )
     show(x, ax, len(prompts))
     ax.set_title(f"glyphs-dit: changing the {what}", fontsize=10)
 caption(fig)
@@ -131,19 +165,35 @@ plt.show()
 n_prompts = 40 if QUICK else 300
 scales = [0.0, 1.0, 3.0] if QUICK else [0.0, 1.0, 2.0, 3.0, 5.0, 7.5]
 test = load_glyphs("test", n=n_prompts)
-prompts = [make_caption({k: int(v[i]) for k, v in test.attributes.items()}) for i in range(n_prompts)]
+prompts = [
+    make_caption({k: int(v[i]) for k, v in test.attributes.items()})
+    for i in range(n_prompts)
+]
 accuracy = {name: {} for name in models}
 for name, (model, schedule) in models.items():
     for s in scales:
-        x = text_to_image(prompts, vae, model, schedule, steps=10 if QUICK else 20, guidance_scale=s, seed=3)
+        x = text_to_image(
+            prompts,
+            vae,
+            model,
+            schedule,
+            steps=10 if QUICK else 20,
+            guidance_scale=s,
+            seed=3,
+        )
         accuracy[name][s] = attribute_accuracy(x, test.attributes, reader)
         print(f"{name}, s = {s:g}: {accuracy[name][s]}")
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
 for ax, (name, acc) in zip(axes, accuracy.items()):
     for attribute in [*ATTRIBUTES, "all"]:
-        ax.plot(scales, [acc[s][attribute] for s in scales], marker="o", label=attribute,
-                lw=2.5 if attribute == "all" else 1.2)
+        ax.plot(
+            scales,
+            [acc[s][attribute] for s in scales],
+            marker="o",
+            label=attribute,
+            lw=2.5 if attribute == "all" else 1.2,
+        )
     ax.set_xlabel("guidance scale s")
     ax.set_title(name)
 axes[0].set_ylabel("fraction read as asked")
@@ -153,8 +203,8 @@ plt.show()
 
 # %%
 for acc in accuracy.values():
-    assert acc[0.0]["colour"] < 0.4        # unconditional: chance is 1/6
-    assert acc[3.0]["colour"] > 0.9        # guided: the colour word is followed
+    assert acc[0.0]["colour"] < 0.4  # unconditional: chance is 1/6
+    assert acc[3.0]["colour"] > 0.9  # guided: the colour word is followed
     assert acc[3.0]["all"] > acc[0.0]["all"] + 0.2
 
 # %% [markdown]
@@ -190,8 +240,13 @@ from safetensors.torch import load_file, save_file  # noqa: E402
 from difflearn.models import AutoencoderKL  # noqa: E402
 
 SD_VAE = None  # e.g. "sd-vae-ft-mse/diffusion_pytorch_model.safetensors"
-config = dict(block_out_channels=(128, 256, 512, 512), layers_per_block=2, norm_num_groups=32,
-              sample_size=512, scaling_factor=0.18215)
+config = dict(
+    block_out_channels=(128, 256, 512, 512),
+    layers_per_block=2,
+    norm_num_groups=32,
+    sample_size=512,
+    scaling_factor=0.18215,
+)
 if SD_VAE is None:  # stand-in: the architecture at a tiny width, random weights
     config.update(block_out_channels=(32, 32, 64, 64), sample_size=64)
     SD_VAE = os.path.join(tempfile.mkdtemp(), "diffusion_pytorch_model.safetensors")
@@ -201,7 +256,9 @@ sd_vae.load_state_dict(load_file(SD_VAE), strict=True)
 size = config["sample_size"]
 image = torch.rand(1, 3, size, size, device=device) * 2 - 1
 with torch.no_grad():
-    z = sd_vae.encode(image).mean * sd_vae.scaling_factor  # SD's latent: (1, 4, size / 8, size / 8)
+    z = (
+        sd_vae.encode(image).mean * sd_vae.scaling_factor
+    )  # SD's latent: (1, 4, size / 8, size / 8)
     back = sd_vae.decode(z / sd_vae.scaling_factor)
 print(tuple(z.shape), tuple(back.shape))
 assert z.shape == (1, 4, size // 8, size // 8) and back.shape == image.shape

@@ -26,9 +26,20 @@ import subprocess
 import sys
 import time
 
-if "google.colab" in sys.modules:  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/difflearn/difflearn"],
-                   check=True)
+if (
+    "google.colab" in sys.modules
+):  # on Colab only: install difflearn (the site build and the tests skip this)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "git+https://github.com/difflearn/difflearn",
+        ],
+        check=True,
+    )
 
 import matplotlib.pyplot as plt
 import torch
@@ -38,7 +49,9 @@ from difflearn import NoiseScheduleVP, model_wrapper, pretrained, sample
 from difflearn.data import checkerboard, mixture_2d
 from difflearn.demo import demo_env
 
-ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = (
+    demo_env()
+)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
@@ -68,13 +81,18 @@ def on_dark_squares(x):
     """Fraction of points on the checkerboard's dark squares (the data's support)."""
     x = x.cpu()
     cell = torch.floor(x + 2.0).long()
-    return float((((cell[:, 0] + cell[:, 1]) % 2 == 0) & (x.abs() <= 2).all(1)).float().mean())
+    return float(
+        (((cell[:, 0] + cell[:, 1]) % 2 == 0) & (x.abs() <= 2).all(1)).float().mean()
+    )
 
 
 with torch.no_grad():
     x_0 = sample(model_fn, x_T, ns, method="unipc", steps=20, skip_type="logSNR")
 frac = on_dark_squares(x_0)
-print(f"UniPC, 20 steps: {frac:.1%} of the samples lie on the dark squares (the data: 100%, noise: 50%)")
+print(
+    f"UniPC, 20 steps: {frac:.1%} of the samples lie on the dark squares "
+    "(the data: 100%, noise: 50%)"
+)
 assert frac > 0.8
 
 # %% [markdown]
@@ -85,26 +103,48 @@ assert frac > 0.8
 # $\hat x_0 = (x_{t_i} - \sigma_{t_i}\hat\varepsilon)/\alpha_{t_i}$; the DPM-Solver class keeps
 # the official API and returns the states after each step with `return_intermediate=True`.
 
+
 # %%
 def trajectory(method, steps, x, **kwargs):
     """The states (steps + 1, B, 2) a sampler visits from x (at t = T) to its result."""
     if method in ("dpmsolver", "dpmsolver++"):
-        x_end, states = sample(model_fn, x, ns, method=method, steps=steps, return_intermediate=True, **kwargs)
+        x_end, states = sample(
+            model_fn,
+            x,
+            ns,
+            method=method,
+            steps=steps,
+            return_intermediate=True,
+            **kwargs,
+        )
         return torch.stack([x, *states]).cpu()
     states = []
-    x_end = sample(model_fn, x, ns, method=method, steps=steps, callback=lambda d: states.append(d["x_t"]),
-                   **kwargs)
+    x_end = sample(
+        model_fn,
+        x,
+        ns,
+        method=method,
+        steps=steps,
+        callback=lambda d: states.append(d["x_t"]),
+        **kwargs,
+    )
     return torch.stack([*states, x_end]).cpu()
 
 
 STEPS = 10
 SAMPLERS = {  # label: (method, keyword arguments)
     "DDIM": ("ddim", {}),
-    "DPM-Solver-2 (singlestep)": ("dpmsolver", dict(order=2, solver_method="singlestep")),
+    "DPM-Solver-2 (singlestep)": (
+        "dpmsolver",
+        dict(order=2, solver_method="singlestep"),
+    ),
     "DPM-Solver++(2M)": ("dpmsolver++", dict(order=2)),
     "UniPC-2": ("unipc", dict(order=2)),
     "Heun (2 calls per step)": ("heun", {}),
-    "DDPM (stochastic)": ("ddpm", dict(generator=torch.Generator(device).manual_seed(1))),
+    "DDPM (stochastic)": (
+        "ddpm",
+        dict(generator=torch.Generator(device).manual_seed(1)),
+    ),
 }
 n_show = 60 if QUICK else 150
 paths = {}
@@ -137,10 +177,15 @@ plt.show()
 
 # %%
 ends = {label: path[-1] for label, path in paths.items()}
-ode_spread = max(float((ends[a] - ends["UniPC-2"]).norm(dim=1).mean())
-                 for a in ["DDIM", "DPM-Solver++(2M)", "Heun (2 calls per step)"])
+ode_spread = max(
+    float((ends[a] - ends["UniPC-2"]).norm(dim=1).mean())
+    for a in ["DDIM", "DPM-Solver++(2M)", "Heun (2 calls per step)"]
+)
 sde_gap = float((ends["DDPM (stochastic)"] - ends["UniPC-2"]).norm(dim=1).mean())
-print(f"mean distance between ODE solvers' end points: <= {ode_spread:.3f}; DDPM vs UniPC: {sde_gap:.3f}")
+print(
+    f"mean distance between ODE solvers' end points: <= {ode_spread:.3f}; "
+    f"DDPM vs UniPC: {sde_gap:.3f}"
+)
 assert ode_spread < sde_gap
 
 # %% [markdown]
@@ -157,9 +202,14 @@ with torch.no_grad():
     reference = sample(model_fn, x_T, ns, method="ddim", steps=200 if QUICK else 1000)
     grid_error = {}
     for skip in ["time_uniform", "logSNR", "time_quadratic"]:
-        x = sample(model_fn, x_T, ns, method="dpmsolver++", steps=10, order=3, skip_type=skip)
+        x = sample(
+            model_fn, x_T, ns, method="dpmsolver++", steps=10, order=3, skip_type=skip
+        )
         grid_error[skip] = float((x - reference).norm(dim=1).mean())
-        print(f"DPM-Solver++(3M), 10 steps, {skip:14s}: mean distance to the reference {grid_error[skip]:.3f}")
+        print(
+            f"DPM-Solver++(3M), 10 steps, {skip:14s}: "
+            f"mean distance to the reference {grid_error[skip]:.3f}"
+        )
 assert grid_error["logSNR"] < grid_error["time_uniform"] / 3
 
 # %% [markdown]
@@ -192,7 +242,16 @@ errors = {}
 for label, (method, calls, kw) in SOLVERS.items():
     errors[label] = []
     for nfe in NFES:
-        x = sample(exact_fn, x_T_gm, ns_c, method=method, steps=nfe // calls, skip_type="logSNR", t_end=t_end, **kw)
+        x = sample(
+            exact_fn,
+            x_T_gm,
+            ns_c,
+            method=method,
+            steps=nfe // calls,
+            skip_type="logSNR",
+            t_end=t_end,
+            **kw,
+        )
         errors[label].append(float((x - x_exact).norm(dim=1).mean()))
 
 fig, ax = plt.subplots(figsize=(6.5, 4.5))
@@ -237,7 +296,9 @@ from difflearn.models import eps_only  # noqa: E402
 
 PRESET = "256x256_diffusion_uncond"
 CHECKPOINT = None  # e.g. "256x256_diffusion_uncond.pt"
-TINY = dict(model_channels=32, num_res_blocks=1, num_head_channels=32)  # stand-in only: the released model has width 256
+TINY = dict(
+    model_channels=32, num_res_blocks=1, num_head_channels=32
+)  # stand-in only: the released model has width 256
 if CHECKPOINT is None:
     CHECKPOINT = os.path.join(tempfile.mkdtemp(), f"{PRESET}.pt")
     torch.save(create_model(PRESET, **TINY).state_dict(), CHECKPOINT)
@@ -247,20 +308,33 @@ else:
 
 unet = load_checkpoint(CHECKPOINT, preset=PRESET, device=device, **overrides)
 unet_ns = NoiseScheduleVP("discrete", betas=difflearn.beta_schedule("linear", 1000))
-unet_fn = model_wrapper(eps_only(unet, channels=3), unet_ns, model_type="noise")  # drop the learned variance
+unet_fn = model_wrapper(
+    eps_only(unet, channels=3), unet_ns, model_type="noise"
+)  # drop the learned variance
 
 x0_preds = []
 with torch.no_grad():
-    img = sample(unet_fn, torch.randn(1, 3, size, size, device=device), unet_ns, method="ddim", steps=6,
-                 callback=lambda d: x0_preds.append(d["x0_pred"][0]))
-print(f"{len(x0_preds)} x0 estimates of shape {tuple(x0_preds[0].shape)}, result {tuple(img.shape)}")
+    img = sample(
+        unet_fn,
+        torch.randn(1, 3, size, size, device=device),
+        unet_ns,
+        method="ddim",
+        steps=6,
+        callback=lambda d: x0_preds.append(d["x0_pred"][0]),
+    )
+print(
+    f"{len(x0_preds)} x0 estimates of shape {tuple(x0_preds[0].shape)}, "
+    f"result {tuple(img.shape)}"
+)
 assert len(x0_preds) == 6 and torch.isfinite(img).all()
 
 fig, axes = plt.subplots(1, 6, figsize=(12, 2.4))
 for ax, x0 in zip(axes, x0_preds):
     ax.imshow(((x0.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).cpu().numpy())
     ax.axis("off")
-fig.suptitle("x0 estimates along a DDIM path (random tiny weights: noise, as it should be)")
+fig.suptitle(
+    "x0 estimates along a DDIM path (random tiny weights: noise, as it should be)"
+)
 caption(fig)
 plt.show()
 

@@ -27,9 +27,20 @@ import subprocess
 import sys
 import time
 
-if "google.colab" in sys.modules:  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/difflearn/difflearn"],
-                   check=True)
+if (
+    "google.colab" in sys.modules
+):  # on Colab only: install difflearn (the site build and the tests skip this)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "git+https://github.com/difflearn/difflearn",
+        ],
+        check=True,
+    )
 
 import matplotlib.pyplot as plt
 import torch
@@ -37,7 +48,9 @@ import torch
 from difflearn import DPM_Solver, model_wrapper, pretrained, sample
 from difflearn.demo import demo_env, show_grid
 
-ENV = demo_env()  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = (
+    demo_env()
+)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
@@ -72,13 +85,18 @@ for steps in [10, 20]:
     t0 = time.perf_counter()
     solver = DPM_Solver(model_fn, ns, algorithm_type="dpmsolver")
     results[f"DPM-Solver-3 (singlestep), {steps} NFE"] = solver.sample(
-        x_T, steps=steps, order=3, skip_type="time_uniform", method="singlestep")
+        x_T, steps=steps, order=3, skip_type="time_uniform", method="singlestep"
+    )
     t1 = time.perf_counter()
     solver = DPM_Solver(model_fn, ns, algorithm_type="dpmsolver++")
     results[f"DPM-Solver++(3M), {steps} NFE"] = solver.sample(
-        x_T, steps=steps, order=3, skip_type="logSNR", method="multistep")
+        x_T, steps=steps, order=3, skip_type="logSNR", method="multistep"
+    )
     t2 = time.perf_counter()
-    print(f"{steps} steps, {n} images: DPM-Solver-3 {t1 - t0:.2f} s, DPM-Solver++(3M) {t2 - t1:.2f} s")
+    print(
+        f"{steps} steps, {n} images: DPM-Solver-3 {t1 - t0:.2f} s, "
+        f"DPM-Solver++(3M) {t2 - t1:.2f} s"
+    )
 
 fig, axes = plt.subplots(1, len(results), figsize=(4 * len(results), 4.4))
 for ax, (label, x) in zip(axes, results.items()):
@@ -99,9 +117,14 @@ features_model, _, features_card = pretrained.load("digits-features", device=dev
 x = results["DPM-Solver++(3M), 20 NFE"]
 size = features_card["kwargs"]["image_size"]  # it may see digits at their native 8x8
 with torch.no_grad():
-    x_in = torch.nn.functional.interpolate(x.clamp(-1, 1), size=(size, size), mode="area")
+    x_in = torch.nn.functional.interpolate(
+        x.clamp(-1, 1), size=(size, size), mode="area"
+    )
     confidence = torch.softmax(features_model(x_in), -1).max(-1).values
-print(f"mean top-class probability of the samples: {float(confidence.mean()):.2f} (chance: 0.10)")
+print(
+    f"mean top-class probability of the samples: {float(confidence.mean()):.2f} "
+    "(chance: 0.10)"
+)
 assert torch.isfinite(x).all()
 assert float(confidence.mean()) > 0.6
 
@@ -123,19 +146,37 @@ SAMPLERS = {  # label: (method, steps, keyword arguments)
     "DPM-Solver++(2M)": ("dpmsolver++", NFE, dict(order=2)),
     "DPM-Solver++(3M)": ("dpmsolver++", NFE, dict(order=3)),
     "UniPC-3": ("unipc", NFE, dict(order=3)),
-    "DDPM (stochastic)": ("ddpm", NFE, dict(generator=torch.Generator(device).manual_seed(1))),
+    "DDPM (stochastic)": (
+        "ddpm",
+        NFE,
+        dict(generator=torch.Generator(device).manual_seed(1)),
+    ),
 }
 with torch.no_grad():
-    reference = sample(model_fn, x_T, ns, method="dpmsolver++", steps=100 if QUICK else 200, order=2,
-                       skip_type="logSNR")
+    reference = sample(
+        model_fn,
+        x_T,
+        ns,
+        method="dpmsolver++",
+        steps=100 if QUICK else 200,
+        order=2,
+        skip_type="logSNR",
+    )
 out, error, seconds = {}, {}, {}
 with torch.no_grad():
     for label, (method, steps, kw) in SAMPLERS.items():
         t0 = time.perf_counter()
-        out[label] = sample(model_fn, x_T, ns, method=method, steps=steps, skip_type="logSNR", **kw)
+        out[label] = sample(
+            model_fn, x_T, ns, method=method, steps=steps, skip_type="logSNR", **kw
+        )
         seconds[label] = time.perf_counter() - t0
-        error[label] = float((out[label] - reference).flatten(1).norm(dim=1).mean() / 16)
-        print(f"{label:18s} {seconds[label]:.2f} s   RMS distance to the reference {error[label]:.3f}")
+        error[label] = float(
+            (out[label] - reference).flatten(1).norm(dim=1).mean() / 16
+        )
+        print(
+            f"{label:18s} {seconds[label]:.2f} s   "
+            f"RMS distance to the reference {error[label]:.3f}"
+        )
 
 fig, axes = plt.subplots(2, 4, figsize=(13, 7))
 for ax, (label, x) in zip(axes.flat, out.items()):
@@ -170,12 +211,19 @@ assert error["DDPM (stochastic)"] > error["DDIM"]
 # %%
 import tempfile  # noqa: E402
 
-from difflearn import NoiseScheduleVP, beta_schedule, create_model, load_checkpoint  # noqa: E402
+from difflearn import (  # noqa: E402
+    NoiseScheduleVP,
+    beta_schedule,
+    create_model,
+    load_checkpoint,
+)
 from difflearn.models import eps_only  # noqa: E402
 
 PRESET = "256x256_diffusion_uncond"
 CHECKPOINT = None  # e.g. "256x256_diffusion_uncond.pt"
-TINY = dict(model_channels=32, num_res_blocks=1, num_head_channels=32)  # stand-in only: the released model has width 256
+TINY = dict(
+    model_channels=32, num_res_blocks=1, num_head_channels=32
+)  # stand-in only: the released model has width 256
 if CHECKPOINT is None:
     CHECKPOINT = os.path.join(tempfile.mkdtemp(), f"{PRESET}.pt")
     torch.save(create_model(PRESET, **TINY).state_dict(), CHECKPOINT)
@@ -188,8 +236,12 @@ gd_ns = NoiseScheduleVP("discrete", betas=beta_schedule("linear", 1000))
 gd_fn = model_wrapper(eps_only(gd_unet, channels=3), gd_ns, model_type="noise")
 with torch.no_grad():
     images = DPM_Solver(gd_fn, gd_ns, algorithm_type="dpmsolver").sample(
-        torch.randn(2, 3, size, size, device=device), steps=steps, order=3, skip_type="time_uniform",
-        method="singlestep")
+        torch.randn(2, 3, size, size, device=device),
+        steps=steps,
+        order=3,
+        skip_type="time_uniform",
+        method="singlestep",
+    )
 print(tuple(images.shape), "finite:", bool(torch.isfinite(images).all()))
 assert images.shape == (2, 3, size, size) and torch.isfinite(images).all()
 
