@@ -265,3 +265,18 @@ def test_reflow_on_exact_pairs_straightens_the_flow():
         _, s_exact = straightness(exact_v, z, flow_timesteps(32, t_start=1 - 1e-6))
     assert rms(one_reflow, target) < 0.5 * rms(one_exact, target), (rms(one_reflow, target), rms(one_exact, target))
     assert float(s_reflow.mean()) < 0.5 * float(s_exact.mean())
+
+
+def test_benchmark_page_is_what_the_script_makes_of_its_record():
+    """docs/fewstep/benchmark-cpu.md is generated from the JSON beside it, never edited."""
+    import json
+    from pathlib import Path
+
+    from benchmarks.fewstep import markdown
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "fewstep"
+    record = json.loads((docs / "benchmark-cpu.json").read_text())
+    for part in ("digits", "mixture"):  # JSON turned the calls (int keys) into strings
+        record[part]["rows"] = {name: {int(k): v for k, v in row.items()}
+                                for name, row in record[part]["rows"].items()}
+    assert markdown(record) == (docs / "benchmark-cpu.md").read_text()

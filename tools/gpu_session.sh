@@ -76,23 +76,26 @@ step sync 90 python3 -m tools.gpu_checks sync
 #    SKIP_BENCH=1 skips it when an earlier session measured it
 [ "${SKIP_BENCH:-0}" = 1 ] || step unet-eager 150 python3 -m benchmarks.unet "${BENCH[@]}" --json "$OUT/unet-eager.json"
 
-# 3. the few-step students of the "Few steps" chapter at their full spec (the CPU runs of
-#    2026-11-29 trained 15 % / 30 % of it), one process per model on the GPU; reflow after its
-#    1-rectified flow. Then they are shipped, and the benchmark runs on the CPU cores.
-pids=()
-for m in digits-pd digits-cd digits-ict ring8-pd ring8-cd ring8-ict; do
-  step "fewstep-$m" 300 python3 -m tools.train_fewstep --only "$m" --quiet "${FEW[@]}" &
-  pids+=($!)
-done
-for d in digits ring8; do
-  { step "fewstep-$d-rf1" 200 python3 -m tools.train_fewstep --only "$d-rf1" --quiet "${FEW[@]}" &&
-    step "fewstep-$d-rf2" 120 python3 -m tools.train_fewstep --only "$d-rf2" --quiet "${FEW[@]}"; } &
-  pids+=($!)
-done
-wait "${pids[@]}"
-[ "$QUICK" = 1 ] || step fewstep-ship 30 python3 -m tools.train_fewstep --ship  # (a dry run ships nothing)
-step fewstep-bench 200 python3 -m benchmarks.fewstep "${FEWBENCH[@]}" &
-BENCH_PID=$!
+# 3. optional (FEWSTEP=1; trained at full spec on two CPU cores on 2026-11-30, at most 14 min a
+#    model): the few-step students of the "Few steps" chapter, one process per model on the GPU;
+#    reflow after its 1-rectified flow. Then they are shipped, and the benchmark runs on the CPU cores.
+BENCH_PID=
+if [ "${FEWSTEP:-0}" = 1 ] || [ "$QUICK" = 1 ]; then
+  pids=()
+  for m in digits-pd digits-cd digits-ict ring8-pd ring8-cd ring8-ict; do
+    step "fewstep-$m" 300 python3 -m tools.train_fewstep --only "$m" --quiet "${FEW[@]}" &
+    pids+=($!)
+  done
+  for d in digits ring8; do
+    { step "fewstep-$d-rf1" 200 python3 -m tools.train_fewstep --only "$d-rf1" --quiet "${FEW[@]}" &&
+      step "fewstep-$d-rf2" 120 python3 -m tools.train_fewstep --only "$d-rf2" --quiet "${FEW[@]}"; } &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  [ "$QUICK" = 1 ] || step fewstep-ship 30 python3 -m tools.train_fewstep --ship  # (a dry run ships nothing)
+  step fewstep-bench 200 python3 -m benchmarks.fewstep "${FEWBENCH[@]}" &
+  BENCH_PID=$!
+fi
 
 # 4. optional (measured on the CPU already): the glyph family and its experiments (GLYPHS=1,
 #    2026-11-30 on two CPU cores), the four training objectives on digits (OBJECTIVES=1)
@@ -118,7 +121,7 @@ fi
 [ "${OBJECTIVES:-0}" = 1 ] && step objectives 330 python3 -m tools.train_objectives --threads 2 "${OBJ[@]}"
 
 # 5. every figure, once the results they read are written
-wait "$BENCH_PID"
+[ -z "$BENCH_PID" ] || wait "$BENCH_PID"
 step figures 220 python3 -m tools.figures --jobs 4 "${FIGS[@]}"
 
 # 6. compiled UNet rows, if time is left (alone on the GPU again)
