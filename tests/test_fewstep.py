@@ -280,3 +280,20 @@ def test_benchmark_page_is_what_the_script_makes_of_its_record():
         record[part]["rows"] = {name: {int(k): v for k, v in row.items()}
                                 for name, row in record[part]["rows"].items()}
     assert markdown(record) == (docs / "benchmark-cpu.md").read_text()
+
+
+def test_the_teacher_ode_leaves_the_data_range_from_the_figure_seventh_start():
+    """The caption of fewstep-samples: from the 7th x_T (seed 0) the teacher's PF-ODE ends
+    out of [-1, 1] with any solver, and the shipped students end inside it."""
+    from difflearn import sample
+    from difflearn.pretrained import load
+
+    x_T = torch.randn(12, 1, 8, 8, generator=torch.Generator().manual_seed(0))[6:7]
+    teacher, ns, _ = load("digits-uncond")
+    with torch.no_grad():
+        for method, steps in (("ddim", 1000), ("unipc", 20)):
+            x = sample(model_wrapper(teacher, ns), x_T, ns, method=method, steps=steps, skip_type="time_uniform")
+            assert 2.4 < float(x.max()) < 2.8, (method, float(x.max()))
+        pd, _, _ = load("digits-pd-2")
+        x = ddim(model_wrapper(pd, ns, model_type="v"), x_T, ns, student_timesteps(ns, 2))
+    assert float(x.abs().max()) < 1.2
