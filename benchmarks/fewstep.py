@@ -362,13 +362,17 @@ def markdown(r: dict) -> str:
     for name, c in students.items():
         run = name.rsplit("-", 1)[0] if name.rsplit("-", 1)[-1].isdigit() else name
         runs[run] = runs.get(run, 0.0) + c["wall_s"]
-    slowest = max(runs, key=runs.get)
     full = all(c["fraction"] == 1 for c in students.values())
     spec = ("every model at its full spec (the training steps and reflow pairs of the script's SPECS)" if full else
             "*share of spec*: the fraction of the training steps (and reflow pairs) of the script's SPECS actually run")
+    if runs:
+        slowest = max(runs, key=runs.get)
+        spec += (f". The longest run of the script (`--only {slowest}`, all its rounds) took {runs[slowest] / 60:.1f} "
+                 "min of wall time")
+    else:
+        spec += ". No training record in .cache/fewstep (the shipped models' cards are not read here)"
     lines += ["", "Training cost (tools/train_fewstep.py, one torch thread; the teacher from its model card, wall time "
-              f"only): {spec}. The longest run of the script (`--only {slowest}`, all its rounds) took "
-              f"{runs[slowest] / 60:.1f} min of wall time.", "",
+              f"only): {spec}.", "",
               "| model | method | steps | share of spec | CPU s | wall s |", "| --- | --- | ---: | ---: | ---: | ---: |"]
     for name, c in r["training"].items():
         cpu = "-" if c["cpu_s"] is None else f"{c['cpu_s']:.0f}"
