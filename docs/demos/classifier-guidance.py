@@ -53,9 +53,8 @@ from difflearn.data import mixture_2d
 from difflearn.demo import demo_env
 from difflearn.metrics import classifier_accuracy
 
-ENV = (
-    demo_env()
-)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+# quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = demo_env()
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 

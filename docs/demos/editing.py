@@ -57,9 +57,8 @@ from difflearn.editing import (
 from difflearn.metrics import classifier_accuracy
 from difflearn.schedules import time_steps
 
-ENV = (
-    demo_env()
-)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+# quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = demo_env()
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 

@@ -59,9 +59,8 @@ from difflearn.fewstep import (
 from difflearn.metrics import digits_fid
 from difflearn.samplers import ddim, flow_euler, flow_timesteps
 
-ENV = (
-    demo_env()
-)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+# quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = demo_env()
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 

@@ -49,9 +49,8 @@ from difflearn.demo import demo_env
 from difflearn.glyph_metrics import attribute_accuracy
 from difflearn.pipeline import text_to_image
 
-ENV = (
-    demo_env()
-)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+# quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = demo_env()
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 

@@ -48,9 +48,8 @@ import torch
 from difflearn import DPM_Solver, model_wrapper, pretrained, sample
 from difflearn.demo import demo_env, show_grid
 
-ENV = (
-    demo_env()
-)  # quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+# quick mode in the tests (DIFFLEARN_QUICK=1), the device, and a caption naming both
+ENV = demo_env()
 QUICK, device, CAPTION, caption = ENV.quick, ENV.device, ENV.caption, ENV.stamp
 print(CAPTION)
 
