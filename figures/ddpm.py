@@ -38,7 +38,9 @@ def render(quick: bool, device: str) -> dict:
         ab_prev = np.concatenate([[1.0], ab[:-1]])
         return ab, ab_prev, 1 - ab / ab_prev
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, (axes, keys) = plt.subplots(2, 3, figsize=(13, 5.0), height_ratios=[3, 1.2])
+    for key in keys:  # a row of legends under the panels, clear of every curve
+        key.axis("off")
     ab, ab_prev, beta = schedule(1000)
     t = np.arange(1, 1001)
     axes[0].semilogy(t[1:], beta[1:], color=PALETTE[1], lw=2, label=r"$\beta_t$ (fixed-large)")
@@ -53,12 +55,12 @@ def render(quick: bool, device: str) -> dict:
     axes[0].set_xscale("log")
     axes[0].set_xlabel("step t")
     axes[0].set_title("reverse-step variance")
-    axes[0].legend(fontsize=8)
+    keys[0].legend(*axes[0].get_legend_handles_labels(), fontsize=8, loc="upper center")
     axes[1].set_xscale("log")
     axes[1].set_ylim(0, 1.05)
     axes[1].set_xlabel("step t")
     axes[1].set_title(r"learned-variance weight $v$ of the optimum")
-    axes[1].legend(fontsize=8)
+    keys[1].legend(*axes[1].get_legend_handles_labels(), fontsize=8, loc="upper center")
 
     def final_variance(s, kind, steps):
         ab, ab_prev, beta = schedule(steps)
@@ -78,5 +80,5 @@ def render(quick: bool, device: str) -> dict:
     axes[2].set_xlabel(r"data variance $s^2$")
     axes[2].set_ylabel("sample variance")
     axes[2].set_title("10-step ancestral sampling")
-    axes[2].legend(fontsize=8)
+    keys[2].legend(*axes[2].get_legend_handles_labels(), fontsize=8, loc="upper center")
     return {"ddpm-reverse-variance": fig}

@@ -19,7 +19,7 @@ FIGURES = {
         "caption": "Local truncation errors, measured: one step of the library's update from the exact "
                    "state at λ = 0.5 (and, for the multistep methods, the exact earlier outputs) to λ + h, "
                    "against the exact solution; 3-component mixture, linear VP schedule, noise prediction. "
-                   "Dashed guides: slopes 2, 3, 4. A local error O(h^(k+1)) is a global order k.",
+                   "Dashed guides (below the curves): slopes 2, 3, 4. A local error O(h^(k+1)) is a global order k.",
     },
     "dpm-lambda-vs-t": {
         "alt": "Two log-log panels of the mean error against the exact solution versus the number of "
@@ -94,12 +94,14 @@ def render(quick: bool, device: str) -> dict:
         slope = np.polyfit(np.log(hs[len(hs) // 2:]), np.log(errs[len(hs) // 2:]), 1)[0]
         ax.loglog(hs, errs, "o-" if p == 4 else "s-", ms=4, color=PALETTE[k],
                   label=f"{kind}: slope {slope:.2f}")
-    for p in (2, 3, 4):
-        ax.loglog(hs, 0.3 * (hs / hs[0]) ** p, "--", color="grey", lw=0.7)
-        ax.annotate(f"slope {p}", (hs[-1], 0.3 * (hs[-1] / hs[0]) ** p), fontsize=9, color="grey")
+    for p in (2, 3, 4):  # under every curve, labelled at the right end
+        guide = 1e-9 * (hs / hs.min()) ** p
+        ax.loglog(hs, guide, "--", color="grey", lw=0.7)
+        ax.annotate(f"slope {p}", (hs.max(), guide.max()), xytext=(5, 0), textcoords="offset points",
+                    va="center", fontsize=9, color="grey")
     ax.set_xlabel("step h in λ")
     ax.set_ylabel("local error (max over 8 states)")
-    ax.legend(fontsize=9, loc="lower right")
+    ax.legend(fontsize=9, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))  # under the axes
 
     # lambda vs t: the exponential Adams-Bashforth integrator, polynomial in either variable
     x32 = torch.randn(16 if quick else 32, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(SEED))

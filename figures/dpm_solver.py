@@ -84,7 +84,8 @@ def render(quick: bool, device: str) -> dict:
     def guides(ax, xs, top):
         for p in (1, 2, 3):
             ax.loglog(xs, top * (xs / xs[0]) ** -p, "--", color="grey", lw=0.7)
-            ax.annotate(f"slope {p}", (xs[-1], top * (xs[-1] / xs[0]) ** -p), fontsize=8, color="grey")
+            ax.annotate(f"slope {p}", (xs[-1], top * (xs[-1] / xs[0]) ** -p), xytext=(6, 0),
+                        textcoords="offset points", va="center", fontsize=8, color="grey")
 
     fig1, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, method, title in zip(axes, ("singlestep_fixed", "multistep"), ("singlestep", "multistep")):
@@ -127,8 +128,9 @@ def render(quick: bool, device: str) -> dict:
         spread = x0.std(0).mean().item()
         ax.scatter(data[:, 0], data[:, 1], s=2, color="lightgrey")
         ax.scatter(x0[:, 0], x0[:, 1], s=5, color=PALETTE[k])
-        ax.set_title(f"scale {scale:g}: p(y|x₀) = {p_y:.4f}, spread {spread:.2f}", fontsize=9)
+        ax.set_title(f"scale {scale:g}\np(y|x₀) = {p_y:.4f}, spread {spread:.2f}", fontsize=9)
         ax.set_xlim(-4, 4)
+        ax.set_xticks([-2, 0, 2])  # no tick at the panel edges, where neighbours' labels meet
         ax.set_ylim(-2.5, 5)
         ax.set_aspect("equal")
     return {"dpm-solver-orders": fig1, "dpm-solver-3m-weight": fig2, "dpmpp-guidance": fig3}

@@ -141,7 +141,7 @@ def inpainting_figure(record, quick):
     ax.axvline(inp["real_border_gap"], color="0.3", ls="--", lw=1.2, label="real digits")
     ax.set(xlabel="border gap (mean jump across the mask edge)")
     ax.invert_yaxis()
-    ax.legend(fontsize=10)
+    ax.legend(fontsize=10, loc="lower center", bbox_to_anchor=(0.5, 1.0))  # above the bars
     return fig
 
 
@@ -178,7 +178,7 @@ def diffedit_figure(quick):
     cond, ns, card = load("digits-cond")
     null = card["null_class"]
     k = 2
-    fig, axes = plt.subplots(k, 4 * len(PAIRS), figsize=(9, 1.0 * k + 0.6))
+    fig, axes = plt.subplots(k, 4 * len(PAIRS), figsize=(9, 0.62 * k + 0.45))  # square tiles, no gap
     for p, (cls_a, cls_b) in enumerate(PAIRS):
         xa = real[b][labels[b] == cls_a][:k]
         ya, yb = torch.full((k,), cls_a), torch.full((k,), cls_b)

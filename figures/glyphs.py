@@ -9,7 +9,7 @@ DEPENDS = ["src/difflearn/data/glyphs.py", "src/difflearn/data/captions.py"]
 SEED = 0
 FIGURES = {
     "glyphs-samples": {
-        "alt": "A grid of 18 small colour images, 3 rows of 6, each a digit drawn in red, green, blue, "
+        "alt": "A grid of 15 small colour images, 3 rows of 5, each a digit drawn in red, green, blue, "
                "yellow, magenta or cyan on a dark or light grey background, some small and some large, "
                "some tilted left or right, each with its caption printed above it.",
         "caption": "The first 18 images of the test split of the glyph data set with their captions "
@@ -39,8 +39,8 @@ def render(quick: bool, device: str) -> dict:
     from difflearn.data import ATTRIBUTES, load_glyphs, render_glyphs
 
     apply_style()
-    test = load_glyphs("test", n=18)
-    fig1, axes = plt.subplots(3, 6, figsize=(10, 7.2))
+    test = load_glyphs("test", n=15)
+    fig1, axes = plt.subplots(3, 5, figsize=(10, 8.0))  # five columns: a caption line fits its image
     for i, ax in enumerate(axes.flat):
         _show(ax, test.images[i])
         lines = test.captions[i].split(", ")

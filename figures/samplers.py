@@ -64,7 +64,8 @@ def render(quick: bool, device: str) -> dict:
             ax.loglog(xs, errs, "o-", color=PALETTE[k % len(PALETTE)], label=label, ms=4)
     for p, c in ((1, 0.8), (2, 3.0), (3, 8.0)):
         ax.loglog(nfes, c * (nfes / 5.0) ** -p, "--", color="grey", lw=0.8)
-        ax.annotate(f"slope {p}", (nfes[-1], c * (nfes[-1] / 5.0) ** -p), fontsize=8, color="grey")
+        ax.annotate(f"slope {p}", (nfes[-1], c * (nfes[-1] / 5.0) ** -p), xytext=(5, 0),
+                    textcoords="offset points", va="center", fontsize=8, color="grey")
     ax.set_xlabel("NFE (model evaluations)")
     ax.set_ylabel("mean error vs exact ODE solution")
     ax.legend(fontsize=8)

@@ -54,7 +54,9 @@ def render(quick: bool, device: str) -> dict:
     figs = {}
     n = 200 if quick else 2000
     t = torch.linspace(1e-3, 1.0, n, dtype=torch.float64)
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    fig, (axes, keys) = plt.subplots(2, 3, figsize=(11, 4.4), height_ratios=[3, 1.1])
+    for key in keys:  # the legend goes under the first panel, clear of the curves
+        key.axis("off")
     for (name, ns), c, ls in zip(_schedules().items(), PALETTE, ["-", "-", "--", "-"]):
         lo, hi = ns.time_domain()
         tt = t[(t >= lo) & (t <= hi)]
@@ -64,7 +66,7 @@ def render(quick: bool, device: str) -> dict:
     for ax, title in zip(axes, [r"$\alpha_t$", r"$\sigma_t$", r"$\lambda_t = \log(\alpha_t/\sigma_t)$"]):
         ax.set_title(title)
         ax.set_xlabel("t")
-    axes[0].legend(fontsize=8)
+    keys[0].legend(*axes[0].get_legend_handles_labels(), fontsize=9, loc="upper center")
     figs["schedules-alpha-sigma-lambda"] = fig
 
     digit = torch.tensor(load_digits().images[0], dtype=torch.float64) / 16 * 2 - 1  # (8, 8) in [-1, 1]

@@ -64,20 +64,30 @@ def render(quick: bool, device: str) -> dict:
                "a large green 9, upright, on a light background", "a small red 4, rotated left, on a dark background"]
     scales = [0.0, 1.0, 3.0, 6.0]
     fig2, axes = plt.subplots(len(scales), 8, figsize=(10, 6.4))
+    # on a phone: the first four prompts above the last four, each block with its scale labels
+    tall, taxes = plt.subplots(2 * len(scales) + 1, 4, figsize=(5.6, 12.4),
+                               gridspec_kw={"height_ratios": [1] * len(scales) + [0.25] + [1] * len(scales)})
     for r, s in enumerate(scales):
         x = text_to_image(prompts, vae, model, ns, steps=20, guidance_scale=s, seed=SEED)
         for c in range(8):
-            ax = axes[r, c]
-            ax.imshow(((x[c] + 1) / 2).permute(1, 2, 0).numpy(), interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.grid(False)
-            ax.spines[:].set_visible(False)  # images need no frame
-            if r == 0:
-                # "a large red 3, upright, on a dark background" -> "large red\n3, upright\ndark"
-                glyph, rotation, background = prompts[c].split(", ")
-                _, size, colour, digit = glyph.split()
-                title = f"{size} {colour}\n{digit}, {rotation.replace('rotated ', '')}\n{background.split()[2]}"
-                ax.set_title(title, fontsize=9)
-        axes[r, 0].set_ylabel(f"s = {s:g}", fontsize=11)
-    return {"text-guidance-accuracy": fig1, "text-guidance-samples": fig2}
+            img = ((x[c] + 1) / 2).permute(1, 2, 0).numpy()
+            axes[r, c].imshow(img, interpolation="nearest")
+            taxes[r + (len(scales) + 1) * (c // 4), c % 4].imshow(img, interpolation="nearest")
+    for c, prompt in enumerate(prompts):
+        # "a large red 3, upright, on a dark background" -> "large red\n3, upright\ndark"
+        glyph, rotation, background = prompt.split(", ")
+        _, size, colour, digit = glyph.split()
+        title = f"{size} {colour}\n{digit}, {rotation.replace('rotated ', '')}\n{background.split()[2]}"
+        axes[0, c].set_title(title, fontsize=9)
+        taxes[(len(scales) + 1) * (c // 4), c % 4].set_title(title, fontsize=9)
+    for r, s in enumerate(scales):
+        for ax in (axes[r, 0], taxes[r, 0], taxes[len(scales) + 1 + r, 0]):
+            ax.set_ylabel(f"s = {s:g}", fontsize=11)
+    for ax in [*axes.flat, *taxes.flat]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        ax.spines[:].set_visible(False)  # images need no frame
+    for ax in taxes[len(scales)]:
+        ax.axis("off")
+    return {"text-guidance-accuracy": fig1, "text-guidance-samples": fig2, "text-guidance-samples-portrait": tall}

@@ -83,7 +83,7 @@ def render(quick: bool, device: str) -> dict:
     handles = [Rectangle((0, 0), 1, 1, color=c) for c in KINDS.values()]
     ax.legend(handles, ["input conv", "ResBlock", "ResBlock + attention", "downsample (ResBlock)",
                         "upsample (ResBlock)", "middle: Res, attention, Res"], ncol=3, loc="upper center",
-              fontsize=9)
+              bbox_to_anchor=(0.5, 0.0), fontsize=9)  # under the diagram, clear of the skip arcs
     ax.set_title("ADM UNet, 64x64_diffusion: input blocks (left), middle block, output blocks (right)")
     return {"unet-architecture": fig}
 

@@ -209,11 +209,27 @@ def portrait(fig, png: Path, dpi: float) -> Path | None:
     import matplotlib.image as mimage
     import numpy as np
 
-    renderer = fig.canvas.get_renderer()
-    cols = _columns(fig, renderer)
-    if not 2 <= len(cols) <= 4:
-        return None
-    img = mimage.imread(png)  # (H, W, 4), the saved pixels
+    # side by side, panels that share a y axis show its tick labels only on the left; stacked,
+    # each needs its own: draw them, and cut the panels from that drawing
+    hidden = [ax for ax in fig.axes if len(ax.get_shared_y_axes().get_siblings(ax)) > 1
+              and ax.get_yticks().size and not any(t.get_visible() for t in ax.get_yticklabels())]
+    source = png
+    if hidden:
+        for ax in hidden:
+            ax.tick_params(axis="y", labelleft=True)
+        source = png.with_name(f".{png.stem}-labelled.png")
+        fig.savefig(source, dpi=dpi, metadata={"Software": None})
+    try:
+        renderer = fig.canvas.get_renderer()
+        cols = _columns(fig, renderer)
+        if not 2 <= len(cols) <= 4:
+            return None
+        img = mimage.imread(source)  # (H, W, 4), the saved pixels
+    finally:
+        if hidden:
+            source.unlink()
+            for ax in hidden:
+                ax.tick_params(axis="y", labelleft=False)
     scale = dpi / fig.dpi
     H, W = img.shape[:2]
     extras = [t.get_window_extent(renderer) for t in fig.texts + fig.legends if t.get_visible()]
