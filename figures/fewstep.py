@@ -37,8 +37,8 @@ FIGURES = {
                "seventh column both teacher rows are a solid black square, and every student row a digit.",
         "caption": "Samples of the shipped few-step models from the same $x_T$ in every row (consistency sampling "
                    "re-noises with its own noise at the second call). The seventh start is one from which the "
-                   "teacher's own probability-flow ODE leaves the data range (pixels up to 2.6, shown clipped; "
-                   "1,000 DDIM steps give the same): a flaw of the teacher, not of its solver, which the "
+                   "teacher's own probability-flow ODE leaves the data range (pixels up to 2.7, shown clipped; "
+                   "250 DDIM steps give the same): a flaw of the teacher, not of its solver, which the "
                    "students did not learn.",
     },
     "fewstep-ring8-maps": {
