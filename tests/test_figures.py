@@ -78,8 +78,11 @@ def test_no_orphan_images():
 def test_quick_render(family, tmp_path, monkeypatch):
     # in this process, as `python -m tools.figures --quick --only FAMILY --out DIR` does it (a
     # subprocess per family paid the interpreter and torch start-up 31 times)
+    import matplotlib
+
     monkeypatch.setenv("DIFFLEARN_QUICK", "1")
-    fig_tool.render_family(family, True, tmp_path)
+    with matplotlib.rc_context():  # the family's style stays out of the other tests of this worker
+        fig_tool.render_family(family, True, tmp_path)
     rec = json.loads((tmp_path / f"{family}.json").read_text())
     assert rec["quick"] is True
     for meta in rec["figures"].values():
