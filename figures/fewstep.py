@@ -213,8 +213,9 @@ def consistency_paths(quick: bool):
     ax.scatter(end[:, 0], end[:, 1], marker="*", s=140, color=PALETTE[1], edgecolor="black", zorder=4,
                label="exact end point")
     ax.set_aspect("equal")
-    ax.set_xlim(-3, 3)
-    ax.set_ylim(-3, 3)
+    lim = max(3.0, float(abs(path).max()) + 0.2)  # every path inside the axes
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
     ax.legend(fontsize=10, loc="upper right")
     return fig
 
