@@ -34,20 +34,10 @@ import os
 import subprocess
 import sys
 
-if (
-    "google.colab" in sys.modules
-):  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "git+https://github.com/difflearn/difflearn",
-        ],
-        check=True,
-    )
+# on Colab only: install difflearn (the site build and the tests skip this)
+if "google.colab" in sys.modules:
+    PACKAGE = "git+https://github.com/difflearn/difflearn"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
 
 import matplotlib.pyplot as plt
 import torch
@@ -125,9 +115,8 @@ s0 = model_wrapper(
     unconditional_condition=null,
     guidance_scale=0.0,
 )
-assert (
-    float((s0(x, t) - eps_null).abs().max()) < 1e-12
-)  # s = 0: the unconditional model
+# s = 0: the unconditional model
+assert float((s0(x, t) - eps_null).abs().max()) < 1e-12
 
 # %% [markdown]
 # ## Sweeping the scale on the mixture
@@ -243,9 +232,8 @@ plt.show()
 # %%
 assert all(torch.isfinite(x).all() for x in samples.values())
 assert accuracy[-1.0] < 0.35  # unconditional: labels ignored
-assert (
-    accuracy[0.0] > accuracy[-1.0] + 0.3
-)  # the conditional model (w = 0, s = 1) follows the label
+# the conditional model (w = 0, s = 1) follows the label
+assert accuracy[0.0] > accuracy[-1.0] + 0.3
 assert max(accuracy[w] for w in DIGIT_WS) >= accuracy[0.0]
 
 # %% [markdown]
@@ -265,9 +253,8 @@ import tempfile  # noqa: E402
 from difflearn import beta_schedule, create_model, load_checkpoint  # noqa: E402
 
 COND, UNCOND = None, None  # e.g. "256x256_diffusion.pt", "256x256_diffusion_uncond.pt"
-TINY = dict(
-    model_channels=32, num_res_blocks=1, num_head_channels=32
-)  # stand-in only: the released models have width 256
+# stand-in only: the released models have width 256
+TINY = dict(model_channels=32, num_res_blocks=1, num_head_channels=32)
 if COND is None:
     folder = tempfile.mkdtemp()
     COND, UNCOND = (

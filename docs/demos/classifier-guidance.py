@@ -30,20 +30,10 @@ import os
 import subprocess
 import sys
 
-if (
-    "google.colab" in sys.modules
-):  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "git+https://github.com/difflearn/difflearn",
-        ],
-        check=True,
-    )
+# on Colab only: install difflearn (the site build and the tests skip this)
+if "google.colab" in sys.modules:
+    PACKAGE = "git+https://github.com/difflearn/difflearn"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
 
 import matplotlib.pyplot as plt
 import torch
@@ -100,9 +90,8 @@ assert err < 1e-10
 
 # %%
 unet, ns, unet_card = pretrained.load("digits-uncond", device=device)
-SIZE = unet_card["kwargs"][
-    "image_size"
-]  # the shipped digits models work at the native 8x8
+# the shipped digits models work at the native 8x8
+SIZE = unet_card["kwargs"]["image_size"]
 classifier, _, card = pretrained.load("digits-classifier", device=device)
 for key in ["command", "steps", "device", "wall_time_s", "final_loss"]:
     print(f"classifier {key:12s} {card[key]}")
@@ -222,9 +211,8 @@ gd_classifier = load_checkpoint(
     CLASSIFIER, preset="64x64_classifier", device=device, **overrides
 )
 gd_ns = NoiseScheduleVP("discrete", betas=beta_schedule("cosine", 1000))
-y_gd = torch.tensor(
-    [207, 360], device=device
-)  # ImageNet classes: golden retriever, otter
+# ImageNet classes: golden retriever, otter
+y_gd = torch.tensor([207, 360], device=device)
 gd_fn = model_wrapper(
     eps_only(gd_model, channels=3),
     gd_ns,

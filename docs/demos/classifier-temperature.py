@@ -33,20 +33,10 @@ import os
 import subprocess
 import sys
 
-if (
-    "google.colab" in sys.modules
-):  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "git+https://github.com/difflearn/difflearn",
-        ],
-        check=True,
-    )
+# on Colab only: install difflearn (the site build and the tests skip this)
+if "google.colab" in sys.modules:
+    PACKAGE = "git+https://github.com/difflearn/difflearn"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
 
 import matplotlib.pyplot as plt
 import torch
@@ -221,9 +211,8 @@ def noisy_classifier(tau):
     f_t."""
 
     def classifier_fn(x, t, y):
-        log_post = torch.log(
-            gm.class_posterior(x, t, ns)
-        )  # (B, K), differentiable in x
+        # (B, K), differentiable in x
+        log_post = torch.log(gm.class_posterior(x, t, ns))
         return (
             torch.log_softmax(log_post / tau, 1)
             .gather(1, y[:, None].long())[:, 0]
@@ -316,9 +305,8 @@ assert in_region(samples[4.0, 1.0]) > in_region(samples[1.0, 1.0])
 
 # %%
 unet, digits_ns, unet_card = pretrained.load("digits-uncond", device=device)
-SIZE = unet_card["kwargs"][
-    "image_size"
-]  # the shipped digits models work at the native 8x8
+# the shipped digits models work at the native 8x8
+SIZE = unet_card["kwargs"]["image_size"]
 classifier, _, _ = pretrained.load("digits-classifier", device=device)
 
 x_probe = torch.randn(
@@ -402,9 +390,8 @@ plt.show()
 
 # %%
 assert all(torch.isfinite(x).all() for x in rows.values())
-assert (
-    accuracy[1.0] > accuracy[None] + 0.2
-)  # guidance at τ = 1 makes the asked-for digit far more likely
+# guidance at τ = 1 makes the asked-for digit far more likely
+assert accuracy[1.0] > accuracy[None] + 0.2
 
 # %% [markdown]
 # ## Run it on a released guided-diffusion checkpoint
@@ -441,9 +428,8 @@ gd_classifier = load_checkpoint(
     CLASSIFIER, preset="64x64_classifier", device=device, **overrides
 )
 gd_ns = NoiseScheduleVP("discrete", betas=beta_schedule("cosine", 1000))
-y_gd = torch.tensor(
-    [207, 360], device=device
-)  # ImageNet classes: golden retriever, otter
+# ImageNet classes: golden retriever, otter
+y_gd = torch.tensor([207, 360], device=device)
 gd_fn = model_wrapper(
     eps_only(gd_model, channels=3),
     gd_ns,

@@ -25,20 +25,10 @@ import os
 import subprocess
 import sys
 
-if (
-    "google.colab" in sys.modules
-):  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "git+https://github.com/difflearn/difflearn",
-        ],
-        check=True,
-    )
+# on Colab only: install difflearn (the site build and the tests skip this)
+if "google.colab" in sys.modules:
+    PACKAGE = "git+https://github.com/difflearn/difflearn"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
 
 import matplotlib.pyplot as plt
 import torch
@@ -146,9 +136,8 @@ for ax, (title, x) in zip(
 caption(fig)
 plt.show()
 for x in outs.values():
-    assert torch.equal(
-        x[..., :4, :], x0[..., :4, :]
-    )  # the known half is the input, exactly
+    # the known half is the input, exactly
+    assert torch.equal(x[..., :4, :], x0[..., :4, :])
 
 # %% [markdown]
 # ## DiffEdit: a 3 becomes an 8
@@ -200,9 +189,8 @@ for ax, (title, x) in zip(
     ax.set_title(title)
 caption(fig)
 plt.show()
-assert (
-    change < 0.25
-)  # outside the mask the input comes back (up to the inversion's error)
+# outside the mask the input comes back (up to the inversion's error)
+assert change < 0.25
 
 # %% [markdown]
 # ## Run it on a released guided-diffusion checkpoint
@@ -240,9 +228,8 @@ unet_fn = model_wrapper(eps_only(unet, channels=3), unet_ns)
 yy, xx = torch.meshgrid(
     torch.linspace(-1, 1, size), torch.linspace(-1, 1, size), indexing="ij"
 )
-IMAGE = torch.stack([xx, yy, -(xx * yy)])[None].to(
-    device
-)  # a smooth stand-in: use your own image in [-1, 1]
+# a smooth stand-in: use your own image in [-1, 1]
+IMAGE = torch.stack([xx, yy, -(xx * yy)])[None].to(device)
 with torch.no_grad():
     edited = sdedit(
         unet_fn,

@@ -28,20 +28,10 @@ import subprocess
 import sys
 import time
 
-if (
-    "google.colab" in sys.modules
-):  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "git+https://github.com/difflearn/difflearn",
-        ],
-        check=True,
-    )
+# on Colab only: install difflearn (the site build and the tests skip this)
+if "google.colab" in sys.modules:
+    PACKAGE = "git+https://github.com/difflearn/difflearn"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
 
 import matplotlib.pyplot as plt
 import torch
@@ -242,9 +232,8 @@ if CHECKPOINT is None:
 else:
     overrides, size = {}, 64
 unet = load_checkpoint(CHECKPOINT, preset=PRESET, device=device, **overrides)
-unet_ns = NoiseScheduleVP(
-    "discrete", betas=beta_schedule("cosine", 4000)
-)  # guided-diffusion's 64x64 schedule
+# guided-diffusion's 64x64 schedule
+unet_ns = NoiseScheduleVP("discrete", betas=beta_schedule("cosine", 4000))
 labels = torch.zeros(4, dtype=torch.long, device=device)
 teacher_fn = model_wrapper(
     eps_only(unet, channels=3), unet_ns, model_kwargs={"y": labels}

@@ -25,20 +25,10 @@
 import subprocess
 import sys
 
-if (
-    "google.colab" in sys.modules
-):  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "git+https://github.com/difflearn/difflearn",
-        ],
-        check=True,
-    )
+# on Colab only: install difflearn (the site build and the tests skip this)
+if "google.colab" in sys.modules:
+    PACKAGE = "git+https://github.com/difflearn/difflearn"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
 
 import matplotlib.pyplot as plt
 import torch
@@ -65,9 +55,8 @@ print("vocabulary:", " ".join(VOCAB[2:]))
 
 def show(images, ax, ncol):
     """Tile (B, 3, 32, 32) images in [-1, 1] into one picture."""
-    x = ((images.detach().cpu().clamp(-1, 1) + 1) / 2).permute(
-        0, 2, 3, 1
-    )  # (B, 32, 32, 3)
+    # (B, 32, 32, 3)
+    x = ((images.detach().cpu().clamp(-1, 1) + 1) / 2).permute(0, 2, 3, 1)
     rows = [torch.cat(list(x[i : i + ncol]), dim=1) for i in range(0, len(x), ncol)]
     ax.imshow(torch.cat(rows, dim=0).numpy(), interpolation="nearest")
     ax.axis("off")
@@ -255,9 +244,8 @@ sd_vae.load_state_dict(load_file(SD_VAE), strict=True)
 size = config["sample_size"]
 image = torch.rand(1, 3, size, size, device=device) * 2 - 1
 with torch.no_grad():
-    z = (
-        sd_vae.encode(image).mean * sd_vae.scaling_factor
-    )  # SD's latent: (1, 4, size / 8, size / 8)
+    # SD's latent: (1, 4, size / 8, size / 8)
+    z = sd_vae.encode(image).mean * sd_vae.scaling_factor
     back = sd_vae.decode(z / sd_vae.scaling_factor)
 print(tuple(z.shape), tuple(back.shape))
 assert z.shape == (1, 4, size // 8, size // 8) and back.shape == image.shape

@@ -26,20 +26,10 @@ import subprocess
 import sys
 import time
 
-if (
-    "google.colab" in sys.modules
-):  # on Colab only: install difflearn (the site build and the tests skip this)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "git+https://github.com/difflearn/difflearn",
-        ],
-        check=True,
-    )
+# on Colab only: install difflearn (the site build and the tests skip this)
+if "google.colab" in sys.modules:
+    PACKAGE = "git+https://github.com/difflearn/difflearn"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], check=True)
 
 import matplotlib.pyplot as plt
 import torch
@@ -295,9 +285,8 @@ from difflearn.models import eps_only  # noqa: E402
 
 PRESET = "256x256_diffusion_uncond"
 CHECKPOINT = None  # e.g. "256x256_diffusion_uncond.pt"
-TINY = dict(
-    model_channels=32, num_res_blocks=1, num_head_channels=32
-)  # stand-in only: the released model has width 256
+# stand-in only: the released model has width 256
+TINY = dict(model_channels=32, num_res_blocks=1, num_head_channels=32)
 if CHECKPOINT is None:
     CHECKPOINT = os.path.join(tempfile.mkdtemp(), f"{PRESET}.pt")
     torch.save(create_model(PRESET, **TINY).state_dict(), CHECKPOINT)
@@ -307,9 +296,8 @@ else:
 
 unet = load_checkpoint(CHECKPOINT, preset=PRESET, device=device, **overrides)
 unet_ns = NoiseScheduleVP("discrete", betas=difflearn.beta_schedule("linear", 1000))
-unet_fn = model_wrapper(
-    eps_only(unet, channels=3), unet_ns, model_type="noise"
-)  # drop the learned variance
+# drop the learned variance
+unet_fn = model_wrapper(eps_only(unet, channels=3), unet_ns, model_type="noise")
 
 x0_preds = []
 with torch.no_grad():
